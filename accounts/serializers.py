@@ -1,0 +1,22 @@
+"""User payloads shared by REST and the socket (PROTOCOL.md §4 User)."""
+
+from typing import Any
+
+from accounts.models import User
+
+
+def avatar_url(user: User) -> str | None:
+    return user.avatar.url if user.avatar else None
+
+
+def user_payload(user: User, *, remark: str | None = None) -> dict[str, Any]:
+    """The public User object; `remark` is the viewer's alias for this person, if any."""
+    payload: dict[str, Any] = {
+        "id": user.pk,
+        "username": user.username,
+        "nickname": user.nickname or user.username,
+        "avatar": avatar_url(user),
+    }
+    if remark:
+        payload["remark"] = remark
+    return payload

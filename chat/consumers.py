@@ -1,0 +1,223 @@
+"""The /ws/chat/ socket: one per device, carrying every conversation of its user.
+
+Frames are parsed here and handed to one service each; the channel-layer handlers only
+forward pre-encoded frames. See PROTOCOL.md §2 for the contract.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http.request import validate_host
+from django.utils import timezone
+
+from chat import events
+from chat.errors import DomainError
+
+logger = logging.getLogger("happychat.consumer")
+
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_REVOKED = 4003
+CLOSE_IDLE = 4008
+CLOSE_ABUSE = 4029
+MAX_BAD_FRAMES = 20
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool:
+    """Whether the Origin of a cookie-authenticated socket is this site or an allowed one."""
+    origin = _header(scope, b"origin")
+    if not origin:
+        return False
+    if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
+        return True
+    parsed = urlsplit(origin)
+    host = _header(scope, b"host")
+    if host and parsed.netloc == host:
+        return True
+    return bool(parsed.hostname) and validate_host(parsed.hostname or "", settings.ALLOWED_HOSTS)
+
+
+@database_sync_to_async
+def _user_for_token(token: str) -> tuple[Any, str] | None:
+    from knox.auth import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+
+    try:
+        user, auth_token = TokenAuthentication().authenticate_credentials(token.encode())
+    except AuthenticationFailed:
+        return None
+    return user, auth_token.token_key
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """Authenticate, then dispatch client frames through an explicit table of handlers."""
+
+    handlers = {"auth": "handle_auth", "ping": "handle_ping"}
+    # Frames allowed before authentication; everything else waits for `auth`.
+    anonymous_types = frozenset({"auth", "ping"})
+
+    user: Any = None
+    session_key: str | None = None
+    token_key: str | None = None
+
+    async def connect(self) -> None:
+        self.bad_frames = 0
+        self.last_seen = time.monotonic()
+        self.subscriptions: set[int] = set()
+        self.watchdog: asyncio.Task[None] | None = None
+        await self.accept()
+        user = await get_user(self.scope)
+        if user.is_authenticated and origin_allowed(self.scope):
+            self.session_key = self.scope["session"].session_key
+            await self.start(user)
+            return
+        authorization = _header(self.scope, b"authorization") or ""
+        if authorization.startswith("Token "):
+            found = await _user_for_token(authorization.removeprefix("Token ").strip())
+            if found is None:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            self.token_key = found[1]
+            await self.start(found[0])
+            return
+        self.watchdog = asyncio.ensure_future(self.auth_deadline())
+
+    async def auth_deadline(self) -> None:
+        await asyncio.sleep(settings.CHAT_AUTH_TIMEOUT_SECONDS)
+        if self.user is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def start(self, user: Any) -> None:
+        """Bind the socket to `user`: subscribe, greet, and watch the heartbeat."""
+        self.user = user
+        await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
+        await self.on_authenticated()
+        await self.send_json(
+            {
+                "type": "hello",
+                "user": self.user_payload(),
+                "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
+                "server_time": timezone.now().isoformat(),
+            }
+        )
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.watchdog = asyncio.ensure_future(self.idle_watch())
+
+    async def on_authenticated(self) -> None:
+        """Hook for subscriptions once the user is known."""
+
+    def user_payload(self) -> dict[str, Any]:
+        from accounts.serializers import user_payload
+
+        return user_payload(self.user)
+
+    async def idle_watch(self) -> None:
+        limit = settings.CHAT_HEARTBEAT_SECONDS * 2.5
+        while True:
+            await asyncio.sleep(max(0.05, limit - (time.monotonic() - self.last_seen)))
+            if time.monotonic() - self.last_seen >= limit:
+                await self.close(code=CLOSE_IDLE)
+                return
+
+    async def disconnect(self, code: int) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        if self.user is not None:
+            await self.channel_layer.group_discard(
+                events.user_group(self.user.pk), self.channel_name
+            )
+
+    # --- inbound ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_seen = time.monotonic()
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw.encode("utf-8")) > settings.CHAT_MAX_FRAME_BYTES:
+            await self.reject("too_large", "Frames are limited to 64 KiB.")
+            return
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            await self.reject("invalid_frame", "A frame must be one JSON object.")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.reject("invalid_frame", 'A frame must be a JSON object with a "type".')
+            return
+        kind = frame["type"]
+        handler_name = self.handlers.get(kind)
+        if handler_name is None:
+            await self.reject("unknown_type", f"Unknown frame type {kind[:40]!r}.")
+            return
+        if self.user is None and kind not in self.anonymous_types:
+            await self.reject("unauthenticated", "Authenticate first with an auth frame.")
+            return
+        try:
+            await getattr(self, handler_name)(frame)
+        except DomainError as exc:
+            await self.send_error(exc.code, exc.detail, ref=frame.get("id"), **exc.extra)
+
+    async def reject(self, code: str, detail: str, ref: Any = None) -> None:
+        """Answer a bad frame; close a socket that keeps sending them."""
+        self.bad_frames += 1
+        await self.send_error(code, detail, ref=ref)
+        if self.bad_frames > MAX_BAD_FRAMES:
+            await self.close(code=CLOSE_ABUSE)
+
+    async def send_error(self, code: str, detail: str, ref: Any = None, **extra: Any) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail, **extra}
+        if ref is not None:
+            frame["ref"] = ref
+        await self.send_json(frame)
+
+    async def send_json(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=events.encode(frame))
+
+    async def handle_auth(self, frame: dict[str, Any]) -> None:
+        if self.user is not None:
+            await self.send_json(
+                {
+                    "type": "hello",
+                    "user": self.user_payload(),
+                    "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
+                    "server_time": timezone.now().isoformat(),
+                }
+            )
+            return
+        token = frame.get("token")
+        found = await _user_for_token(token) if isinstance(token, str) and token else None
+        if found is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.token_key = found[1]
+        await self.start(found[0])
+
+    async def handle_ping(self, frame: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong", "server_time": timezone.now().isoformat()})
+
+    # --- channel layer: forward only -------------------------------------------------
+
+    async def chat_event(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["frame"])
+
+    async def chat_revoke(self, event: dict[str, Any]) -> None:
+        if (
+            event.get("all")
+            or (self.session_key is not None and event.get("session_key") == self.session_key)
+            or (self.token_key is not None and event.get("token_key") == self.token_key)
+        ):
+            await self.close(code=CLOSE_REVOKED)

@@ -1,0 +1,151 @@
+"""Every real-time event HappyChat publishes: names, payloads, recipients — in one place.
+
+Only services call these, and only through `publish_on_commit`, so nothing is announced
+that was rolled back. The channel layer is a wake-up, not storage: a dropped event is
+repaired by the client's `sync`. Frames are JSON-encoded once here, and consumers forward
+the text as it is (no query, no re-encoding per delivered frame).
+
+Channel-layer groups:
+  user.<id>   every socket of one user (events, session revocation)
+  conv.<id>   every socket subscribed to one conversation (messages, reads, typing, presence)
+"""
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("happychat.events")
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conv.{conversation_id}"
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Encode a socket frame once; consumers send the text unchanged."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _group_send(groups: Iterable[str], event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, event)
+        except Exception:  # a lost wake-up is repaired by sync; never fail the caller
+            logger.exception("channel layer send to %s failed", group)
+
+
+def publish_on_commit(groups: Iterable[str], event: dict[str, Any]) -> None:
+    """Send `event` to `groups` once the current transaction commits (at once if none)."""
+    targets = list(groups)
+    transaction.on_commit(lambda: _group_send(targets, event))
+
+
+# --- chat ------------------------------------------------------------------------------
+
+
+def message_created(*, message_payload: dict[str, Any], origin: str | None) -> None:
+    """Deliver a stored message to every subscribed socket except the one that sent it."""
+    conversation_id = message_payload["conversation"]
+    publish_on_commit(
+        [conversation_group(conversation_id)],
+        {
+            "type": "chat.message",
+            "conversation": conversation_id,
+            "origin": origin,
+            "frame": encode({"type": "message", "message": message_payload}),
+        },
+    )
+
+
+def read_updated(*, conversation_id: int, user_id: int, seq: int, origin: str | None) -> None:
+    """Tell the other members and the reader's other devices how far `user_id` has read."""
+    publish_on_commit(
+        [conversation_group(conversation_id)],
+        {
+            "type": "chat.read",
+            "conversation": conversation_id,
+            "origin": origin,
+            "frame": encode(
+                {"type": "read", "conversation": conversation_id, "user": user_id, "seq": seq}
+            ),
+        },
+    )
+
+
+def typing(*, conversation_id: int, user_id: int) -> None:
+    """Tell the conversation's other members online that `user_id` is typing (not stored)."""
+    _group_send(
+        [conversation_group(conversation_id)],
+        {
+            "type": "chat.typing",
+            "conversation": conversation_id,
+            "user": user_id,
+            "frame": encode({"type": "typing", "conversation": conversation_id, "user": user_id}),
+        },
+    )
+
+
+def presence(*, conversation_ids: Iterable[int], user_id: int, online: bool) -> None:
+    """Tell everyone who shares a conversation with `user_id` that they came or went."""
+    _group_send(
+        [conversation_group(cid) for cid in conversation_ids],
+        {
+            "type": "chat.presence",
+            "user": user_id,
+            "online": online,
+            "frame": encode({"type": "presence", "user": user_id, "online": online}),
+        },
+    )
+
+
+# --- user-facing system events (the `event` frame) -------------------------------------
+
+
+def user_event(
+    user_ids: Iterable[int],
+    name: str,
+    data: dict[str, Any],
+    *,
+    subscribe: int | None = None,
+    unsubscribe: int | None = None,
+) -> None:
+    """Send an `event` frame to every device of each user, after commit.
+
+    `subscribe` / `unsubscribe` name a conversation the receiving sockets start or stop
+    following, so membership changes take effect on live sockets at once.
+    """
+    event: dict[str, Any] = {
+        "type": "chat.event",
+        "frame": encode({"type": "event", "event": name, "data": data}),
+    }
+    if subscribe is not None:
+        event["subscribe"] = subscribe
+    if unsubscribe is not None:
+        event["unsubscribe"] = unsubscribe
+    publish_on_commit([user_group(uid) for uid in set(user_ids)], event)
+
+
+def sessions_revoked(*, user_id: int, session_key: str | None = None,
+                     token_key: str | None = None, all_sessions: bool = False) -> None:
+    """Close the user's sockets that authenticated with this session or token (or all)."""
+    publish_on_commit(
+        [user_group(user_id)],
+        {
+            "type": "chat.revoke",
+            "session_key": session_key,
+            "token_key": token_key,
+            "all": all_sessions,
+        },
+    )

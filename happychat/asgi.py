@@ -1,0 +1,22 @@
+"""ASGI entry point: Django for HTTP, the chat consumer for /ws/chat/."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happychat.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
+
+from happychat.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Authentication (cookie, header or first frame) and the Origin check happen in the
+        # consumer, because token clients must not be refused for sending no Origin.
+        "websocket": CookieMiddleware(SessionMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -1,0 +1,34 @@
+"""Fixtures shared by every test package: users, clients, temporary media."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
