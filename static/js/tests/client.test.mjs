@@ -1,0 +1,405 @@
+// Unit tests of the client core with a fake adapter: run with `node --test static/js/tests/`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { HappyChatClient, backoffDelay } from "../happychat-client.js";
+
+class FakeSocket {
+  constructor(url) {
+    this.url = url;
+    this.sent = [];
+    this.closed = false;
+  }
+
+  send(text) {
+    if (this.closed) throw new Error("closed");
+    this.sent.push(JSON.parse(text));
+  }
+
+  close() {
+    this.closed = true;
+  }
+
+  // Test helpers: play the server.
+  open() { this.onopen?.(); }
+  frame(obj) { this.onmessage?.({ data: JSON.stringify(obj) }); }
+  serverClose(code = 1006) { this.closed = true; this.onclose?.({ code }); }
+  ofType(type) { return this.sent.filter((f) => f.type === type); }
+}
+
+function fakeAdapter({ storage = new Map(), random = () => 0.5 } = {}) {
+  let now = 1_000_000;
+  let timerId = 0;
+  const timers = new Map();
+  const sockets = [];
+  const requests = [];
+  let uuid = 0;
+  const adapter = {
+    sockets,
+    requests,
+    storageMap: storage,
+    createSocket(url) {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    async request(method, path, body) {
+      requests.push({ method, path, body });
+      return {};
+    },
+    storage: {
+      getItem: (k) => (storage.has(k) ? storage.get(k) : null),
+      setItem: (k, v) => storage.set(k, v),
+    },
+    setTimeout(fn, ms) {
+      timerId += 1;
+      timers.set(timerId, { fn, at: now + ms });
+      return timerId;
+    },
+    clearTimeout(id) { timers.delete(id); },
+    now: () => now,
+    random,
+    uuid: () => `cid-${++uuid}`,
+    /** Advance the fake clock, firing due timers in order. */
+    advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        const due = [...timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at);
+        if (due.length === 0) break;
+        const [id, t] = due[0];
+        timers.delete(id);
+        now = t.at;
+        t.fn();
+      }
+      now = end;
+    },
+    get socket() { return sockets[sockets.length - 1]; },
+  };
+  return adapter;
+}
+
+const ME = { id: 1, username: "alice", nickname: "Alice", avatar: null };
+const BOB = { id: 2, username: "bob", nickname: "Bob", avatar: null };
+
+function msg(conversation, seq, sender = BOB, extra = {}) {
+  return { id: conversation * 1000 + seq, conversation, seq, sender, kind: "text", body: `m${seq}`, attachment: null, client_id: `x${seq}`, created_at: "2026-01-01T00:00:00Z", ...extra };
+}
+
+function connected(options = {}) {
+  const adapter = fakeAdapter(options);
+  const client = new HappyChatClient({ adapter, url: "ws://test/ws/chat/", ...options.client });
+  const got = { message: [], status: [], read: [], typing: [], presence: [], event: [], failed: [], error: [], unauthenticated: [] };
+  for (const key of Object.keys(got)) client.on(key, (d) => got[key].push(d));
+  client.connect();
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10, server_time: "now" });
+  return { adapter, client, got };
+}
+
+function sync(adapter) {
+  const frames = adapter.socket.ofType("sync");
+  return frames[frames.length - 1];
+}
+
+test("backoff doubles from 1 s to a 30 s ceiling with jitter", () => {
+  assert.equal(backoffDelay(0, () => 0), 500);
+  assert.equal(backoffDelay(0, () => 1), 1000);
+  assert.equal(backoffDelay(1, () => 1), 2000);
+  assert.equal(backoffDelay(4, () => 1), 16000);
+  assert.equal(backoffDelay(5, () => 1), 30000);
+  assert.equal(backoffDelay(12, () => 1), 30000);
+  assert.equal(backoffDelay(12, () => 0), 15000);
+});
+
+test("hello opens the client and it syncs with its cursors at once", () => {
+  const adapter = fakeAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  client.setCursor(7, 3);
+  client.setCursor(7, 2); // never moves back
+  client.connect();
+  assert.equal(client.status, "connecting");
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10 });
+  assert.equal(client.status, "open");
+  assert.deepEqual(sync(adapter), { type: "sync", cursors: { 7: 3 } });
+});
+
+test("a token client authenticates with a first auth frame", () => {
+  const adapter = fakeAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/", token: "secret" });
+  client.connect();
+  adapter.socket.open();
+  assert.deepEqual(adapter.socket.sent[0], { type: "auth", token: "secret" });
+});
+
+test("messages are delivered once each, deduped by conversation and seq", () => {
+  const { adapter, client, got } = connected();
+  client.setCursor(5, 0);
+  adapter.socket.frame({ type: "message", message: msg(5, 1) });
+  adapter.socket.frame({ type: "message", message: msg(5, 1) });
+  adapter.socket.frame({ type: "message", message: msg(5, 2) });
+  adapter.socket.frame({ type: "message", message: msg(5, 2) });
+  assert.deepEqual(got.message.map((d) => d.message.seq), [1, 2]);
+  assert.equal(client.cursor(5), 2);
+});
+
+test("a gap holds the later message, syncs, and delivers in order once filled", () => {
+  const { adapter, client, got } = connected();
+  client.setCursor(5, 1);
+  adapter.socket.frame({ type: "synced", cursors: {}, has_more: [] });
+  const syncsBefore = adapter.socket.ofType("sync").length;
+  adapter.socket.frame({ type: "message", message: msg(5, 3) });
+  assert.deepEqual(got.message.map((d) => d.message.seq), []);
+  assert.equal(adapter.socket.ofType("sync").length, syncsBefore + 1);
+  assert.deepEqual(sync(adapter).cursors, { 5: 1 });
+  // The server's answer to sync: 2 and 3 again, then synced.
+  adapter.socket.frame({ type: "message", message: msg(5, 2) });
+  adapter.socket.frame({ type: "message", message: msg(5, 3) });
+  adapter.socket.frame({ type: "synced", cursors: { 5: 3 }, has_more: [] });
+  assert.deepEqual(got.message.map((d) => d.message.seq), [2, 3]);
+  assert.equal(client.cursor(5), 3);
+});
+
+test("only one sync is in flight; another is sent after synced if asked meanwhile", () => {
+  const { adapter, client } = connected();
+  assert.equal(adapter.socket.ofType("sync").length, 1);
+  client.sync();
+  client.sync();
+  assert.equal(adapter.socket.ofType("sync").length, 1);
+  adapter.socket.frame({ type: "synced", cursors: {}, has_more: [] });
+  assert.equal(adapter.socket.ofType("sync").length, 2);
+});
+
+test("a conversation without a cursor starts where its first message is", () => {
+  const { adapter, client, got } = connected();
+  adapter.socket.frame({ type: "message", message: msg(9, 40) });
+  adapter.socket.frame({ type: "message", message: msg(9, 41) });
+  assert.deepEqual(got.message.map((d) => d.message.seq), [40, 41]);
+  assert.equal(client.cursor(9), 41);
+});
+
+test("a send is persisted in the outbox with a client id until acked", () => {
+  const storage = new Map();
+  const { adapter, client } = connected({ storage });
+  client.setCursor(5, 0);
+  const item = client.send({ conversation: 5, body: "hi" });
+  assert.equal(item.id, "cid-1");
+  assert.deepEqual(adapter.socket.ofType("send")[0], { type: "send", id: "cid-1", conversation: 5, kind: "text", body: "hi" });
+  assert.equal(JSON.parse(storage.get("happychat.outbox"))[0].id, "cid-1");
+  adapter.socket.frame({ type: "ack", id: "cid-1", message: msg(5, 1, ME, { client_id: "cid-1" }) });
+  assert.deepEqual(JSON.parse(storage.get("happychat.outbox")), []);
+  assert.equal(client.cursor(5), 1);
+});
+
+test("an acked own message is delivered as a message event once", () => {
+  const { adapter, client, got } = connected();
+  client.setCursor(5, 0);
+  client.send({ conversation: 5, body: "hi" });
+  const stored = msg(5, 1, ME, { client_id: "cid-1" });
+  adapter.socket.frame({ type: "ack", id: "cid-1", message: stored });
+  adapter.socket.frame({ type: "message", message: stored });
+  assert.equal(got.message.length, 1);
+  assert.equal(got.message[0].message.client_id, "cid-1");
+});
+
+test("unacked sends are retried with the same id, and on reconnect", () => {
+  const { adapter, client } = connected();
+  client.send({ conversation: 5, body: "hi" });
+  adapter.advance(8000);
+  const sends = adapter.socket.ofType("send");
+  assert.ok(sends.length >= 2);
+  assert.ok(sends.every((f) => f.id === "cid-1"));
+  adapter.socket.serverClose(1006);
+  assert.equal(client.status, "reconnecting");
+  adapter.advance(1000);
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10 });
+  assert.deepEqual(adapter.socket.ofType("send").map((f) => f.id), ["cid-1"]);
+});
+
+test("a message sent while offline waits in the outbox and goes out after hello", () => {
+  const storage = new Map();
+  const adapter = fakeAdapter({ storage });
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  client.send({ conversation: 5, body: "later" });
+  assert.equal(adapter.sockets.length, 0);
+  client.connect();
+  adapter.socket.open();
+  assert.equal(adapter.socket.ofType("send").length, 0);
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10 });
+  assert.equal(adapter.socket.ofType("send")[0].body, "later");
+});
+
+test("the outbox survives a reload through storage", () => {
+  const storage = new Map();
+  const first = connected({ storage });
+  first.client.send({ conversation: 5, body: "persist me" });
+  first.client.close();
+  const second = connected({ storage });
+  const resent = second.adapter.socket.ofType("send");
+  assert.equal(resent.length, 1);
+  assert.equal(resent[0].body, "persist me");
+  assert.equal(resent[0].id, "cid-1");
+});
+
+test("a sync that returns our own unacked message clears it from the outbox", () => {
+  const { adapter, client } = connected();
+  client.setCursor(5, 0);
+  client.send({ conversation: 5, body: "hi" });
+  adapter.socket.frame({ type: "message", message: msg(5, 1, ME, { client_id: "cid-1" }) });
+  assert.equal(client.pending(5).length, 0);
+});
+
+test("a permanent error fails the item; retry resends it with the same id", () => {
+  const { adapter, client, got } = connected();
+  client.send({ conversation: 5, body: "hi" });
+  adapter.socket.frame({ type: "error", code: "not_friends", detail: "no", ref: "cid-1" });
+  assert.equal(client.pending(5)[0].state, "failed");
+  assert.equal(got.failed.length, 1);
+  adapter.advance(9000);
+  assert.equal(adapter.socket.ofType("send").length, 1); // failed items are not auto-retried
+  client.retry("cid-1");
+  assert.equal(client.pending(5)[0].state, "sending");
+  assert.deepEqual(adapter.socket.ofType("send").map((f) => f.id), ["cid-1", "cid-1"]);
+});
+
+test("a retryable busy error keeps the item sending and retries it", () => {
+  const { adapter, client } = connected();
+  client.send({ conversation: 5, body: "hi" });
+  adapter.socket.frame({ type: "error", code: "busy", detail: "later", ref: "cid-1", retryable: true });
+  assert.equal(client.pending(5)[0].state, "sending");
+  adapter.advance(9000);
+  assert.ok(adapter.socket.ofType("send").length >= 2);
+});
+
+test("errors not tied to an outbox item are emitted", () => {
+  const { adapter, got } = connected();
+  adapter.socket.frame({ type: "error", code: "unknown_type", detail: "?" });
+  assert.equal(got.error[0].code, "unknown_type");
+});
+
+test("heartbeat pings every heartbeat seconds", () => {
+  const { adapter } = connected();
+  adapter.advance(10000);
+  assert.equal(adapter.socket.ofType("ping").length, 1);
+  adapter.socket.frame({ type: "pong" });
+  adapter.advance(10000);
+  assert.equal(adapter.socket.ofType("ping").length, 2);
+});
+
+test("a socket that does not answer a ping is dropped and reconnected", () => {
+  const { adapter, client } = connected();
+  const first = adapter.socket;
+  adapter.advance(10000); // ping
+  adapter.advance(4000); // no pong within the wait
+  assert.ok(first.closed);
+  assert.equal(client.status, "reconnecting");
+  adapter.advance(1000);
+  assert.equal(adapter.sockets.length, 2);
+});
+
+test("reconnect delays back off exponentially and reset after hello", () => {
+  const adapter = fakeAdapter({ random: () => 1 });
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  client.connect();
+  adapter.socket.serverClose();
+  adapter.advance(999);
+  assert.equal(adapter.sockets.length, 1);
+  adapter.advance(1);
+  assert.equal(adapter.sockets.length, 2);
+  adapter.socket.serverClose();
+  adapter.advance(1999);
+  assert.equal(adapter.sockets.length, 2);
+  adapter.advance(1);
+  assert.equal(adapter.sockets.length, 3);
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10 });
+  assert.equal(client.attempt, 0);
+  adapter.socket.serverClose();
+  adapter.advance(1000);
+  assert.equal(adapter.sockets.length, 4);
+});
+
+test("after a reconnect the sync carries the cursors and nothing is delivered twice", () => {
+  const { adapter, client, got } = connected();
+  client.setCursor(5, 0);
+  adapter.socket.frame({ type: "message", message: msg(5, 1) });
+  adapter.socket.serverClose();
+  adapter.advance(1000);
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10 });
+  assert.deepEqual(sync(adapter).cursors, { 5: 1 });
+  adapter.socket.frame({ type: "message", message: msg(5, 1) });
+  adapter.socket.frame({ type: "message", message: msg(5, 2) });
+  adapter.socket.frame({ type: "synced", cursors: { 5: 2 }, has_more: [] });
+  assert.deepEqual(got.message.map((d) => d.message.seq), [1, 2]);
+});
+
+test("a truncated sync for a known conversation asks again", () => {
+  const { adapter, client } = connected();
+  client.setCursor(5, 0);
+  adapter.socket.frame({ type: "synced", cursors: {}, has_more: [] });
+  client.sync();
+  const count = adapter.socket.ofType("sync").length;
+  adapter.socket.frame({ type: "message", message: msg(5, 1) });
+  adapter.socket.frame({ type: "synced", cursors: { 5: 1 }, has_more: [5] });
+  assert.equal(adapter.socket.ofType("sync").length, count + 1);
+  assert.deepEqual(sync(adapter).cursors, { 5: 1 });
+});
+
+test("close codes 4001 and 4003 stop reconnecting and report unauthenticated", () => {
+  const { adapter, client, got } = connected();
+  adapter.socket.serverClose(4001);
+  adapter.advance(60000);
+  assert.equal(adapter.sockets.length, 1);
+  assert.equal(client.status, "closed");
+  assert.equal(got.unauthenticated[0].code, 4001);
+});
+
+test("read, typing, presence and event frames reach subscribers", () => {
+  const { adapter, got } = connected();
+  adapter.socket.frame({ type: "read", conversation: 5, user: 2, seq: 4 });
+  adapter.socket.frame({ type: "typing", conversation: 5, user: 2 });
+  adapter.socket.frame({ type: "presence", user: 2, online: true });
+  adapter.socket.frame({ type: "event", event: "friend_added", data: { user: BOB } });
+  assert.deepEqual(got.read, [{ conversation: 5, user: 2, seq: 4 }]);
+  assert.deepEqual(got.typing, [{ conversation: 5, user: 2 }]);
+  assert.deepEqual(got.presence, [{ user: 2, online: true }]);
+  assert.equal(got.event[0].event, "friend_added");
+});
+
+test("typing is throttled per conversation", () => {
+  const { adapter, client } = connected();
+  client.typing(5);
+  client.typing(5);
+  client.typing(6);
+  assert.equal(adapter.socket.ofType("typing").length, 2);
+  adapter.advance(3000);
+  client.typing(5);
+  assert.equal(adapter.socket.ofType("typing").length, 3);
+});
+
+test("markRead uses the socket when open and REST otherwise", async () => {
+  const { adapter, client } = connected();
+  await client.markRead(5, 3);
+  assert.deepEqual(adapter.socket.ofType("read")[0], { type: "read", conversation: 5, seq: 3 });
+  client.close();
+  await client.markRead(5, 4);
+  assert.deepEqual(adapter.requests[0], { method: "POST", path: "/api/v1/conversations/5/read/", body: { seq: 4 } });
+});
+
+test("wake after going offline reconnects at once", () => {
+  const { adapter, client } = connected();
+  client.networkLost();
+  assert.equal(client.status, "reconnecting");
+  client.wake();
+  assert.equal(adapter.sockets.length, 2);
+});
+
+test("garbage frames are ignored without throwing", () => {
+  const { adapter, got } = connected();
+  adapter.socket.onmessage({ data: "not json" });
+  adapter.socket.onmessage({ data: "[]" });
+  adapter.socket.frame({ type: "message", message: null });
+  assert.equal(got.message.length, 0);
+});
