@@ -75,3 +75,20 @@ class Busy(DomainError):
     code = "busy"
     http_status = 503
     default_detail = "Storage is temporarily unavailable; nothing was stored. Retry."
+
+
+class ValidationFailed(DomainError):
+    """Some fields are invalid; `errors` maps each field to its messages."""
+
+    code = "invalid"
+    default_detail = "Some fields are invalid."
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    default_detail = "Unable to log in with the given credentials."
+
+
+class AccountInactive(DomainError):
+    code = "inactive"
+    default_detail = "This account is not activated yet: open the link in the activation mail."
