@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "groups",
+    "robot",
+    "safety",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +223,27 @@ CHAT_MAX_BODY_CHARS = 5000
 CHAT_SYNC_DEFAULT_LIMIT = 50
 CHAT_SYNC_MAX_LIMIT = 200
 ROBOT_USERNAME = "robot"
+
+# --- Robot (robot/) --------------------------------------------------------------------
+# "offline" (commands, FAQ, small talk; no network), "webhook", "openai", or a dotted path.
+ROBOT_BACKEND = env.str("ROBOT_BACKEND", default="offline")
+ROBOT_WEBHOOK_URL = env.str("ROBOT_WEBHOOK_URL", default="")
+ROBOT_OPENAI_URL = env.str("ROBOT_OPENAI_URL", default="")
+ROBOT_OPENAI_KEY = env.str("ROBOT_OPENAI_KEY", default="")
+ROBOT_OPENAI_MODEL = env.str("ROBOT_OPENAI_MODEL", default="gpt-4o-mini")
+ROBOT_BACKEND_TIMEOUT = env.float("ROBOT_BACKEND_TIMEOUT", default=1.2)
+# The whole chain (smart backend, then offline fallback) must answer within this many seconds.
+ROBOT_REPLY_DEADLINE = env.float("ROBOT_REPLY_DEADLINE", default=1.5)
+ROBOT_BREAKER_FAILURES = env.int("ROBOT_BREAKER_FAILURES", default=3)
+ROBOT_BREAKER_SECONDS = env.float("ROBOT_BREAKER_SECONDS", default=30.0)
+ROBOT_MEMORY_TURNS = env.int("ROBOT_MEMORY_TURNS", default=10)
+
+# --- Content safety (safety/) ----------------------------------------------------------
+SAFETY_CHECKERS = env.list("SAFETY_CHECKERS", default=["safety.checkers.sensitive_words"])
+# Add "safety.checkers.http_moderation" to SAFETY_CHECKERS to use an external service.
+SAFETY_MODERATION_URL = env.str("SAFETY_MODERATION_URL", default="")
+SAFETY_MODERATION_TIMEOUT = env.float("SAFETY_MODERATION_TIMEOUT", default=1.0)
+SAFETY_FAIL_CLOSED = env.bool("SAFETY_FAIL_CLOSED", default=False)
 
 # --- Security (production values come from the environment) --------------------------
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)

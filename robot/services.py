@@ -1,0 +1,140 @@
+"""Robot writes: answer a stored message as the robot, and remember the conversation."""
+
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+from chat import events
+from chat.errors import ContentBlocked
+from chat.models import Conversation, ConversationMember, Message
+from chat.services.conversations import robot_user
+from robot.backends import configured_backend
+from robot.engine import Answer, answer_offline, language_of, say
+from robot.models import RobotTurn
+from robot.selectors import robot_memory
+
+logger = logging.getLogger("happychat.robot")
+
+# Backend calls run here so the deadline holds even if a backend ignores its own timeout.
+_backend_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="robot-backend")
+
+
+def robot_answer(*, user: User, text: str, history: list[dict[str, str]]) -> Answer:
+    """Answer within ROBOT_REPLY_DEADLINE: the smart backend if healthy, else offline."""
+    started = time.monotonic()
+    offline = answer_offline(text)
+    configured = configured_backend()
+    # Commands are exact and instant; a smart backend would only be slower and vaguer.
+    if configured is None or offline.source == "command":
+        return offline
+    backend, breaker = configured
+    if not breaker.allow():
+        return offline
+    remaining = settings.ROBOT_REPLY_DEADLINE - (time.monotonic() - started)
+    timeout = max(0.05, min(settings.ROBOT_BACKEND_TIMEOUT, remaining))
+    future = _backend_pool.submit(
+        backend.reply, user=user.username, text=text, history=history, timeout=timeout
+    )
+    try:
+        reply = future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        logger.warning("robot backend %s missed its %.2fs deadline", backend.name, timeout)
+        breaker.record_failure()
+        return offline
+    except Exception:
+        logger.warning("robot backend %s failed", backend.name, exc_info=True)
+        breaker.record_failure()
+        return offline
+    breaker.record_success()
+    return Answer(reply, backend.name)
+
+
+def _mention(robot: User) -> re.Pattern[str]:
+    names = {re.escape(robot.username)} | ({re.escape(robot.nickname)} if robot.nickname else set())
+    return re.compile(rf"@(?:{'|'.join(sorted(names))})(?![A-Za-z0-9_])", re.IGNORECASE)
+
+
+def _should_answer(message: Message, robot: User) -> str | None:
+    """The text to answer (mention removed), or None if the robot stays quiet."""
+    if message.sender_id == robot.pk or message.kind != Message.Kind.TEXT:
+        return None
+    text = message.body.strip()
+    kind = message.conversation.kind
+    if kind == Conversation.Kind.ROBOT:
+        return text or None
+    if kind != Conversation.Kind.GROUP:
+        return None
+    mention = _mention(robot)
+    if not mention.search(text):
+        return None
+    if not ConversationMember.objects.filter(
+        conversation_id=message.conversation_id, user=robot, is_active=True
+    ).exists():
+        return None
+    return mention.sub(" ", text).strip() or "/help"
+
+
+def reply_client_id(message: Message) -> str:
+    return f"reply:{message.pk}"
+
+
+def robot_reply(*, message_id: int) -> Message | None:
+    """Answer a stored message as the robot if it should; one reply per message at most."""
+    from chat.services.messages import message_send
+
+    message = Message.objects.select_related("conversation", "sender").filter(pk=message_id).first()
+    if message is None:
+        return None
+    robot = robot_user()
+    text = _should_answer(message, robot)
+    if text is None:
+        return None
+    client_id = reply_client_id(message)
+    existing = Message.objects.filter(sender=robot, client_id=client_id).first()
+    if existing is not None:
+        return existing
+    events.typing(conversation_id=message.conversation_id, user_id=robot.pk)
+    history = robot_memory(user_id=message.sender_id, limit=settings.ROBOT_MEMORY_TURNS)
+    answer = robot_answer(user=message.sender, text=text, history=history)
+    body = answer.text
+    if message.conversation.kind == Conversation.Kind.GROUP:
+        body = f"@{message.sender.display_name} {body}"
+    try:
+        reply, created = message_send(
+            sender=robot, conversation_id=message.conversation_id, client_id=client_id, body=body
+        )
+    except ContentBlocked:
+        # The robot's words pass the same filter as everyone's; say something safe instead.
+        reply, created = message_send(
+            sender=robot,
+            conversation_id=message.conversation_id,
+            client_id=client_id,
+            body=say("blocked", language_of(text)),
+        )
+    if created:
+        robot_memory_record(user=message.sender, text=text, reply=reply.body)
+    return reply
+
+
+@transaction.atomic
+def robot_memory_record(*, user: User, text: str, reply: str) -> None:
+    """Remember one exchange, keeping only the last ROBOT_MEMORY_TURNS turns of the user."""
+    RobotTurn.objects.bulk_create(
+        [
+            RobotTurn(user=user, role=RobotTurn.Role.USER, text=text),
+            RobotTurn(user=user, role=RobotTurn.Role.ROBOT, text=reply),
+        ]
+    )
+    keep = list(
+        RobotTurn.objects.filter(user=user)
+        .order_by("-id")
+        .values_list("id", flat=True)[: settings.ROBOT_MEMORY_TURNS]
+    )
+    RobotTurn.objects.filter(user=user).exclude(id__in=keep).delete()

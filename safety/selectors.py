@@ -1,0 +1,62 @@
+"""Safety reads: the policy, the compiled word matcher, and which messages a user may see."""
+
+import threading
+
+from accounts.models import User
+from chat.models import ConversationMember, Message
+from safety.matcher import WordMatcher
+from safety.models import SafetyPolicy, SensitiveWord
+
+_lock = threading.Lock()
+# (words_version, default_action, matcher), rebuilt when the version in the database moves.
+_compiled: tuple[str, str, WordMatcher] | None = None
+
+
+def policy_get() -> SafetyPolicy:
+    """The policy row, or an unsaved default one before any operator has saved it."""
+    return SafetyPolicy.objects.filter(pk=1).first() or SafetyPolicy(pk=1)
+
+
+def policy_matcher() -> WordMatcher:
+    """The matcher for the current word list, compiled once per process per version."""
+    global _compiled
+    policy = policy_get()
+    current = _compiled
+    if current is not None and current[:2] == (policy.words_version, policy.default_action):
+        return current[2]
+    with _lock:
+        words = {
+            word: policy.default_action if action == SensitiveWord.WordAction.DEFAULT else action
+            for word, action in SensitiveWord.objects.values_list("word", "action")
+        }
+        matcher = WordMatcher(words)
+        _compiled = (policy.words_version, policy.default_action, matcher)
+    return matcher
+
+
+def message_visible_to(*, user: User, message_id: int) -> Message | None:
+    """The message if `user` is or was a member and it falls within their visible history."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        return None
+    member = ConversationMember.objects.filter(
+        conversation_id=message.conversation_id, user=user
+    ).first()
+    if member is None:
+        return None
+    if not member.is_active and (member.left_seq is None or message.seq > member.left_seq):
+        return None
+    return message
+
+
+def message_context(*, message: Message, around: int = 3) -> list[Message]:
+    """The message with up to `around` messages before and after it in its conversation."""
+    return list(
+        Message.objects.select_related("sender")
+        .filter(
+            conversation_id=message.conversation_id,
+            seq__gte=message.seq - around,
+            seq__lte=message.seq + around,
+        )
+        .order_by("seq")
+    )
