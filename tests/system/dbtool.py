@@ -1,0 +1,176 @@
+"""Seed and inspect a system-test database from outside the servers under test.
+
+Run as `python -m tests.system.dbtool <command>` with the servers' environment
+(DATABASE_URL…); it reads a JSON request on stdin and prints a JSON answer on stdout.
+Commands:
+  seed   {"users": [...], "friends": [[a, b]], "exfriends": [[a, b]],
+          "groups": [{"name", "owner", "members": [...], "former": [...]}]}
+         → {"users": {name: {"id", "token"}}, "direct": {"a:b": id}, "groups": {name: {...}}}
+  dump   {"conversations": [ids] | null} → {"messages": [...], "conversations": {id: last_seq}}
+  race   {"conversation", "senders": [names], "per_sender", "threads_per_sender",
+          "retry_races"} → what concurrent `message_send` calls returned
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happychat.settings")
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def seed(req: dict[str, Any]) -> dict[str, Any]:
+    """Create activated users with knox tokens, friendships with their direct conversation,
+    groups with their conversation, former members and former friends."""
+    from knox.models import AuthToken
+
+    from accounts.models import Friendship, User
+    from chat.services import (
+        conversation_direct_get_or_create,
+        conversation_group_create,
+        conversation_member_remove,
+    )
+    from groups.models import Group, GroupMember
+    from tests.factories import UserFactory
+
+    users: dict[str, User] = {}
+    out: dict[str, Any] = {"users": {}, "direct": {}, "groups": {}}
+    for name in req.get("users", []):
+        user = UserFactory(username=name)
+        users[name] = user
+        _, token = AuthToken.objects.create(user)
+        out["users"][name] = {"id": user.pk, "token": token}
+    for a, b in [*req.get("friends", []), *req.get("exfriends", [])]:
+        Friendship.objects.get_or_create(user=users[a], friend=users[b])
+        Friendship.objects.get_or_create(user=users[b], friend=users[a])
+        conversation, _ = conversation_direct_get_or_create(user_a=users[a], user_b=users[b])
+        out["direct"][f"{a}:{b}"] = out["direct"][f"{b}:{a}"] = conversation.pk
+    for a, b in req.get("exfriends", []):
+        # Friends once, so the direct conversation exists, but no longer.
+        Friendship.objects.filter(user=users[a], friend=users[b]).delete()
+        Friendship.objects.filter(user=users[b], friend=users[a]).delete()
+    for spec in req.get("groups", []):
+        owner = users[spec["owner"]]
+        members = [users[n] for n in spec.get("members", []) if n != spec["owner"]]
+        former = [users[n] for n in spec.get("former", [])]
+        everyone = [owner, *members, *former]
+        conversation = conversation_group_create(user_ids=[u.pk for u in everyone])
+        group = Group.objects.create(name=spec["name"], owner=owner, conversation=conversation)
+        GroupMember.objects.create(group=group, user=owner, role=GroupMember.Role.OWNER)
+        for u in members:
+            GroupMember.objects.create(group=group, user=u)
+        for u in former:
+            conversation_member_remove(conversation=conversation, user_id=u.pk)
+        out["groups"][spec["name"]] = {"id": group.pk, "conversation": conversation.pk}
+    return out
+
+
+def dump(req: dict[str, Any]) -> dict[str, Any]:
+    """Every stored message (of the given conversations) and each conversation's last_seq."""
+    from chat.models import Conversation, Message
+
+    ids = req.get("conversations")
+    messages = Message.objects.order_by("conversation_id", "seq")
+    conversations = Conversation.objects.all()
+    if ids is not None:
+        messages = messages.filter(conversation_id__in=ids)
+        conversations = conversations.filter(pk__in=ids)
+    return {
+        "messages": list(
+            messages.values("id", "conversation", "seq", "sender", "client_id", "body")
+        ),
+        "conversations": {str(c.pk): c.last_seq for c in conversations},
+    }
+
+
+def race(req: dict[str, Any]) -> dict[str, Any]:
+    """Call `message_send` from many threads at once (each its own DB connection)."""
+    from django.db import connection
+
+    from accounts.models import User
+    from chat.errors import Busy, RateLimited
+    from chat.services.messages import message_send
+
+    conversation_id = req["conversation"]
+    senders = {u.username: u for u in User.objects.filter(username__in=req["senders"])}
+    per_sender = req.get("per_sender", 20)
+    threads_per_sender = req.get("threads_per_sender", 2)
+    retry_races = req.get("retry_races", 0)
+    jobs: list[tuple[User, list[str]]] = []
+    for name, user in senders.items():
+        ids = [f"{name}-{n}" for n in range(per_sender)]
+        for t in range(threads_per_sender):
+            jobs.append((user, ids[t::threads_per_sender]))
+    # Each race: several threads send the very same (sender, client_id) at the same moment.
+    race_users = list(senders.values())
+    for r in range(retry_races):
+        user = race_users[r % len(race_users)]
+        jobs.extend((user, [f"race-{r}"]) for _ in range(2))
+
+    barrier = threading.Barrier(len(jobs))
+    results: list[dict[str, Any]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def work(user: User, client_ids: list[str]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for client_id in client_ids:
+                for _attempt in range(50):
+                    try:
+                        message, created = message_send(
+                            sender=user,
+                            conversation_id=conversation_id,
+                            client_id=client_id,
+                            body=f"body {client_id}",
+                        )
+                        break
+                    except (Busy, RateLimited):  # retryable by contract: same id again
+                        continue
+                else:
+                    raise RuntimeError(f"{client_id} never stored")
+                with lock:
+                    results.append(
+                        {
+                            "client_id": client_id,
+                            "sender": user.username,
+                            "id": message.pk,
+                            "seq": message.seq,
+                            "created": created,
+                        }
+                    )
+        except Exception as exc:
+            with lock:
+                errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return {"results": results, "errors": errors, "threads": len(jobs)}
+
+
+COMMANDS = {"seed": seed, "dump": dump, "race": race}
+
+
+def main() -> None:
+    _setup()
+    command = COMMANDS[sys.argv[1]]
+    answer = command(json.loads(sys.stdin.read() or "{}"))
+    sys.stdout.write(json.dumps(answer, default=str))
+
+
+if __name__ == "__main__":
+    main()
