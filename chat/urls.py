@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
-urlpatterns: list = []
+from chat import views
+
+urlpatterns = [
+    path("", views.app_shell, name="chat_app"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
