@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("groups.api_urls")),
     path("", include("chat.api_urls")),
+    path("", include("safety.api_urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("accounts/", include("accounts.allauth_urls")),  # our versions of a few pages
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("groups.urls")),

@@ -151,8 +151,15 @@ def answer_command(text: str, language: str) -> Answer | None:
     return Answer(say("calc", language, expression=argument.strip(), result=result), "command")
 
 
+def contains_phrase(query: str, phrase: str) -> bool:
+    """Whether `phrase` is in `query`; Latin phrases only as whole words ("seen" ≠ "unseen")."""
+    if not phrase.isascii():
+        return phrase in query
+    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", query) is not None
+
+
 def _faq_score(query: str, query_tokens: str, question: str, keywords: list[str]) -> float:
-    if any(k and k in query for k in keywords):
+    if any(contains_phrase(query, k) for k in keywords):
         return 100.0
     target = normalize(question)
     return max(

@@ -97,8 +97,10 @@ def safety_policy_update(*, default_action: str) -> SafetyPolicy:
 
 
 @transaction.atomic
-def message_report_create(*, reporter: User, message_id: int, reason: str) -> MessageReport:
-    """Report a message the reporter can see; reporting it again returns the first report."""
+def message_report_create(
+    *, reporter: User, message_id: int, reason: str
+) -> tuple[MessageReport, bool]:
+    """Report a message the reporter can see; a second report returns the first and False."""
     message = message_visible_to(user=reporter, message_id=message_id)
     if message is None:
         raise NotFound()
@@ -107,10 +109,9 @@ def message_report_create(*, reporter: User, message_id: int, reason: str) -> Me
         raise InvalidInput(_("Say why you report this message."))
     if len(reason) > MessageReport._meta.get_field("reason").max_length:  # type: ignore[operator]
         raise InvalidInput(_("A reason is at most 500 characters."))
-    report, _created = MessageReport.objects.get_or_create(
+    return MessageReport.objects.get_or_create(
         message=message, reporter=reporter, defaults={"reason": reason}
     )
-    return report
 
 
 @transaction.atomic
