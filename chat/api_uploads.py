@@ -1,0 +1,84 @@
+"""REST for image uploads: POST /api/v1/uploads/ (multipart `file`)."""
+
+from typing import cast
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from chat.errors import InvalidAttachment
+from chat.uploads import upload_create, upload_payload
+
+# Room for the multipart envelope around a file that is exactly at the limit.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class UploadInput(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A JPEG, PNG, GIF or WebP image, 10 MB at most.", allow_empty_file=False
+    )
+
+
+class UploadSchema(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Use as `attachment` of a `kind: image` message.")
+    url = serializers.CharField()
+    thumbnail_url = serializers.CharField(help_text="At most 320 px on the longest side.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class ErrorSchema(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class UploadCreateApi(APIView):
+    parser_classes = [MultiPartParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "upload"
+
+    @extend_schema(
+        request={"multipart/form-data": UploadInput},
+        responses={
+            201: UploadSchema,
+            400: OpenApiResponse(
+                ErrorSchema,
+                description="`invalid_attachment`: not an allowed image, damaged, too large "
+                "or too many pixels. Nothing is stored.",
+                examples=[
+                    OpenApiExample(
+                        "Not an image",
+                        value={
+                            "code": "invalid_attachment",
+                            "detail": "The file is not a valid JPEG, PNG, GIF or WebP image, "
+                            "or it is damaged.",
+                        },
+                    )
+                ],
+            ),
+            429: OpenApiResponse(description="Too many uploads; retry later."),
+        },
+        summary="Upload an image: verified, re-encoded without metadata, with a thumbnail.",
+    )
+    def post(self, request: Request) -> Response:
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        # Refuse an obviously oversized body before the parser spools it to disk.
+        if declared.isdigit() and int(declared) > settings.UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD:
+            raise InvalidAttachment(
+                _("The image is too large; the limit is %(mb)s MB.")
+                % {"mb": round(settings.UPLOAD_MAX_BYTES / 2**20, 1)}
+            )
+        data = UploadInput(data=request.data)
+        if not data.is_valid():
+            raise InvalidAttachment(_("Send one image as the multipart field `file`."))
+        # IsAuthenticated (the default permission) has already refused anonymous users.
+        owner = cast(User, request.user)
+        upload = upload_create(owner=owner, file=data.validated_data["file"])
+        return Response(upload_payload(upload), status=status.HTTP_201_CREATED)
