@@ -61,7 +61,9 @@ class GroupInvitation(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
-    inviter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     invitee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_invitations"
     )

@@ -1,0 +1,525 @@
+"""Writes of groups: create, edit, dissolve, join, leave, invite, roles, member settings.
+
+Defaults and rules:
+- A group is public unless created private. Anyone signed in may find, see and join a
+  public group. A private group is invisible to non-members (`not_found`) and is joined
+  only by accepting an invitation from one of its members.
+- Any member may add a friend: to a public group the friend is added at once; to a
+  private group the friend gets an invitation, and joins only by accepting it.
+- Roles: the creator is the owner. Owner and admins edit the group (name, notice,
+  avatar, public) and remove members below their own role (an admin removes members,
+  the owner removes anyone). Only the owner appoints or demotes admins, transfers
+  ownership (the old owner becomes a member) and dissolves the group.
+- Leaving: a leaving owner needs no transfer first; ownership passes to the oldest admin,
+  else the oldest member. The last member leaving dissolves the group.
+- A member who leaves or is removed stops receiving at once and cannot send
+  (`not_member`), but keeps the history up to that moment (chat's `left_seq`).
+- Each member has an alias inside the group (群昵称) and a mute setting (which also mutes
+  the group's conversation for them).
+- Dissolving ends every membership and hides the group; its history stays for its members.
+
+Events (chat/events.py): conversation_created, group_joined, group_left, group_updated,
+group_invitation, group_dissolved.
+"""
+
+import io
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from accounts.models import User
+from accounts.selectors import are_friends, blocked_either_way
+from accounts.serializers import user_payload
+from chat import events
+from chat.errors import (
+    Conflict,
+    InvalidAttachment,
+    InvalidInput,
+    NotFound,
+    NotFriends,
+    NotMember,
+    PermissionDenied,
+)
+from chat.models import ConversationMember
+from chat.services.conversations import (
+    conversation_group_create,
+    conversation_member_remove,
+    conversation_members_add,
+)
+from groups.models import Group, GroupInvitation, GroupMember
+from groups.selectors import access_group, group_member_ids, group_muted
+from groups.serializers import group_brief, invitation_payload
+
+Role = GroupMember.Role
+UNSET: Any = object()
+
+NAME_MAX = 64
+NOTICE_MAX = 2000
+ALIAS_MAX = 64
+MEMBERS_MAX = 500
+AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+AVATAR_MAX_BYTES = 10 * 1024 * 1024
+
+
+# --- validation: one place per field (content filtering plugs in here) ----------------
+
+
+def clean_group_name(name: object) -> str:
+    """Validate a group name."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(_("A group needs a name."))
+    name = name.strip()
+    if len(name) > NAME_MAX:
+        raise InvalidInput(_("A group name is at most %(n)d characters.") % {"n": NAME_MAX})
+    return name
+
+
+def clean_group_notice(notice: object) -> str:
+    """Validate a group notice (announcement)."""
+    if not isinstance(notice, str):
+        raise InvalidInput(_("The notice must be text."))
+    notice = notice.strip()
+    if len(notice) > NOTICE_MAX:
+        raise InvalidInput(_("The notice is at most %(n)d characters.") % {"n": NOTICE_MAX})
+    return notice
+
+
+def clean_group_alias(alias: object) -> str:
+    """Validate a member's alias inside a group."""
+    if not isinstance(alias, str):
+        raise InvalidInput(_("The alias must be text."))
+    alias = alias.strip()
+    if len(alias) > ALIAS_MAX:
+        raise InvalidInput(_("An alias is at most %(n)d characters.") % {"n": ALIAS_MAX})
+    return alias
+
+
+def clean_group_avatar(upload: UploadedFile) -> ContentFile:
+    """Verify an uploaded image and re-encode it as a square-bounded PNG."""
+    from django.conf import settings
+
+    if upload.size is None or upload.size > AVATAR_MAX_BYTES:
+        raise InvalidAttachment(_("The avatar must be an image of at most 10 MB."))
+    try:
+        with Image.open(upload) as probe:
+            if probe.format not in AVATAR_FORMATS:
+                raise InvalidAttachment(_("The avatar must be a JPEG, PNG, GIF or WebP image."))
+            probe.verify()
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image = image.convert("RGBA")
+            image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
+            out = io.BytesIO()
+            image.save(out, format="PNG")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise InvalidAttachment(_("The avatar is not a readable image.")) from None
+    return ContentFile(out.getvalue(), name="avatar.png")
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _locked(*, user: User, group_id: int) -> tuple[Group, GroupMember | None]:
+    group, member = access_group(user=user, group_id=group_id)
+    Group.objects.select_for_update().filter(pk=group.pk).first()
+    return group, member
+
+
+def _require_member(member: GroupMember | None) -> GroupMember:
+    if member is None:
+        raise NotMember(_("You are not a member of this group."))
+    return member
+
+
+def _require_role(member: GroupMember | None, *roles: str) -> GroupMember:
+    member = _require_member(member)
+    if member.role not in roles:
+        raise PermissionDenied(_("Only the group's owner or admins may do that."))
+    return member
+
+
+def _brief(group: Group) -> dict[str, Any]:
+    group.refresh_from_db(fields=["name", "notice", "avatar", "owner", "is_public"])
+    return group_brief(group)
+
+
+def _check_capacity(group: Group, adding: int) -> None:
+    if GroupMember.objects.filter(group=group).count() + adding > MEMBERS_MAX:
+        raise Conflict(_("A group has at most %(n)d members.") % {"n": MEMBERS_MAX})
+
+
+def _add_member(*, group: Group, user: User, by: User | None) -> GroupMember:
+    """Make `user` a member and tell the group (the newcomer's sockets subscribe)."""
+    _check_capacity(group, 1)
+    try:
+        with transaction.atomic():
+            member = GroupMember.objects.create(group=group, user=user, role=Role.MEMBER)
+    except IntegrityError:
+        raise Conflict(_("%(name)s is already a member.") % {"name": user.display_name}) from None
+    conversation_members_add(conversation=group.conversation, user_ids=[user.pk])
+    GroupInvitation.objects.filter(
+        group=group, invitee=user, status=GroupInvitation.Status.PENDING
+    ).update(status=GroupInvitation.Status.ACCEPTED, responded_at=timezone.now())
+    data = {
+        "group": _brief(group),
+        "user": user_payload(user),
+        "by": by.pk if by is not None else None,
+    }
+    others = [uid for uid in group_member_ids(group=group) if uid != user.pk]
+    events.user_event([user.pk], "group_joined", data, subscribe=group.conversation_id)
+    events.user_event(others, "group_joined", data)
+    return member
+
+
+def _oldest(group: Group, role: str) -> GroupMember | None:
+    return GroupMember.objects.filter(group=group, role=role).order_by("created_at", "id").first()
+
+
+def _remove_member(*, group: Group, member: GroupMember, reason: str, by: User) -> None:
+    """End a membership: the person stops receiving at once and keeps history so far."""
+    was_owner = member.role == Role.OWNER
+    member.delete()
+    conversation_member_remove(conversation=group.conversation, user_id=member.user_id)
+    remaining = group_member_ids(group=group)
+    if not remaining:
+        _dissolve(group=group, member_ids=[member.user_id], by=by)
+        return
+    new_owner = None
+    if was_owner:
+        # The rule: ownership passes to the oldest admin, else the oldest member.
+        new_owner = _oldest(group, Role.ADMIN) or _oldest(group, Role.MEMBER)
+        assert new_owner is not None  # noqa: S101 -- `remaining` is not empty
+        new_owner.role = Role.OWNER
+        new_owner.save(update_fields=["role"])
+        Group.objects.filter(pk=group.pk).update(owner=new_owner.user)
+    data = {"group": _brief(group), "user": member.user_id, "reason": reason, "by": by.pk}
+    events.user_event([member.user_id], "group_left", data, unsubscribe=group.conversation_id)
+    events.user_event(remaining, "group_left", data)
+    if new_owner is not None:
+        events.user_event(
+            remaining,
+            "group_updated",
+            {
+                "group": data["group"],
+                "changed": ["owner"],
+                "member": {"user": new_owner.user_id, "role": Role.OWNER},
+            },
+        )
+
+
+def _dissolve(*, group: Group, member_ids: list[int], by: User) -> None:
+    group.dissolved_at = timezone.now()
+    group.save(update_fields=["dissolved_at"])
+    for uid in member_ids:
+        conversation_member_remove(conversation=group.conversation, user_id=uid)
+    GroupMember.objects.filter(group=group).delete()
+    GroupInvitation.objects.filter(group=group, status=GroupInvitation.Status.PENDING).update(
+        status=GroupInvitation.Status.REJECTED, responded_at=timezone.now()
+    )
+    events.user_event(
+        member_ids,
+        "group_dissolved",
+        {"group": group_brief(group, member_count=0), "by": by.pk},
+        unsubscribe=group.conversation_id,
+    )
+
+
+# --- services -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_create(
+    *, owner: User, name: object, member_ids: list[int] | None = None, is_public: bool = True
+) -> Group:
+    """Create a group owned by `owner` with friends as its first members, and its chat."""
+    clean_name = clean_group_name(name)
+    ids = {int(uid) for uid in member_ids or []} - {owner.pk}
+    friends = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True, is_robot=False)}
+    for uid in ids:
+        if uid not in friends or not are_friends(owner.pk, uid):
+            raise NotFriends(_("You can only add your friends to a group."))
+        if blocked_either_way(owner.pk, uid):
+            raise PermissionDenied(_("You cannot add this person to a group."))
+    if len(ids) + 1 > MEMBERS_MAX:
+        raise Conflict(_("A group has at most %(n)d members.") % {"n": MEMBERS_MAX})
+    conversation = conversation_group_create(user_ids=[owner.pk, *ids])
+    group = Group.objects.create(
+        name=clean_name, owner=owner, is_public=bool(is_public), conversation=conversation
+    )
+    GroupMember.objects.create(group=group, user=owner, role=Role.OWNER)
+    GroupMember.objects.bulk_create(
+        [GroupMember(group=group, user_id=uid, role=Role.MEMBER) for uid in sorted(ids)]
+    )
+    events.user_event(
+        [owner.pk, *ids],
+        "conversation_created",
+        {
+            "conversation": {
+                "id": conversation.pk,
+                "kind": conversation.kind,
+                "peer": None,
+                "group": group.pk,
+            },
+            "group": group_brief(group, member_count=len(ids) + 1),
+        },
+        subscribe=conversation.pk,
+    )
+    return group
+
+
+@transaction.atomic
+def group_update(
+    *,
+    user: User,
+    group_id: int,
+    name: object = UNSET,
+    notice: object = UNSET,
+    avatar: UploadedFile | None = UNSET,
+    is_public: object = UNSET,
+) -> Group:
+    """Change the name, notice, avatar or visibility (owner or admin)."""
+    group, member = _locked(user=user, group_id=group_id)
+    _require_role(member, Role.OWNER, Role.ADMIN)
+    changed: list[str] = []
+    if name is not UNSET:
+        group.name = clean_group_name(name)
+        changed.append("name")
+    if notice is not UNSET:
+        group.notice = clean_group_notice(notice)
+        changed.append("notice")
+    if is_public is not UNSET:
+        if not isinstance(is_public, bool):
+            raise InvalidInput(_("is_public must be true or false."))
+        group.is_public = is_public
+        changed.append("is_public")
+    if avatar is not UNSET:
+        if avatar is None:
+            group.avatar = ""
+        else:
+            group.avatar.save("avatar.png", clean_group_avatar(avatar), save=False)
+        changed.append("avatar")
+    if not changed:
+        raise InvalidInput(_("Nothing to change."))
+    group.save(update_fields=changed)
+    events.user_event(
+        group_member_ids(group=group),
+        "group_updated",
+        {"group": group_brief(group), "changed": changed, "by": user.pk},
+    )
+    return group
+
+
+@transaction.atomic
+def group_dissolve(*, user: User, group_id: int) -> None:
+    """Dissolve the group (owner only): every membership ends, history stays readable."""
+    group, member = _locked(user=user, group_id=group_id)
+    if _require_member(member).role != Role.OWNER:
+        raise PermissionDenied(_("Only the owner may dissolve the group."))
+    _dissolve(group=group, member_ids=group_member_ids(group=group), by=user)
+
+
+@transaction.atomic
+def group_join(*, user: User, group_id: int) -> GroupMember:
+    """Join a public group."""
+    group, member = _locked(user=user, group_id=group_id)
+    if member is not None:
+        raise Conflict(_("You are already a member of this group."))
+    if not group.is_public:  # unreachable for non-members: access_group hides it
+        raise NotFound(_("No such group."))
+    return _add_member(group=group, user=user, by=None)
+
+
+@transaction.atomic
+def group_leave(*, user: User, group_id: int) -> None:
+    """Leave a group; a leaving owner hands over to the oldest admin, else oldest member."""
+    group, member = _locked(user=user, group_id=group_id)
+    _remove_member(group=group, member=_require_member(member), reason="left", by=user)
+
+
+@transaction.atomic
+def group_member_add(
+    *, user: User, group_id: int, invitee_id: int
+) -> GroupMember | GroupInvitation:
+    """Add a friend to a public group at once, or invite them to a private one."""
+    group, member = _locked(user=user, group_id=group_id)
+    _require_member(member)
+    try:
+        invitee = User.objects.get(pk=invitee_id, is_active=True, is_robot=False)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such person.")) from None
+    if invitee.pk == user.pk:
+        raise Conflict(_("You are already a member of this group."))
+    if not are_friends(user.pk, invitee.pk):
+        raise NotFriends(_("You can only invite your friends."))
+    if blocked_either_way(user.pk, invitee.pk):
+        raise PermissionDenied(_("You cannot invite this person."))
+    if GroupMember.objects.filter(group=group, user=invitee).exists():
+        raise Conflict(_("%(name)s is already a member.") % {"name": invitee.display_name})
+    if group.is_public:
+        return _add_member(group=group, user=invitee, by=user)
+    if GroupInvitation.objects.filter(
+        group=group, invitee=invitee, status=GroupInvitation.Status.PENDING
+    ).exists():
+        raise Conflict(_("%(name)s has already been invited.") % {"name": invitee.display_name})
+    invitation = GroupInvitation.objects.create(group=group, inviter=user, invitee=invitee)
+    events.user_event(
+        [invitee.pk], "group_invitation", {"invitation": invitation_payload(invitation)}
+    )
+    return invitation
+
+
+def _pending_invitation(*, user: User, invitation_id: int) -> GroupInvitation:
+    try:
+        invitation = (
+            GroupInvitation.objects.select_for_update()
+            .select_related("group", "inviter", "invitee")
+            .get(pk=invitation_id, invitee=user, group__dissolved_at__isnull=True)
+        )
+    except (GroupInvitation.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such invitation.")) from None
+    if invitation.status != GroupInvitation.Status.PENDING:
+        raise Conflict(_("This invitation has already been answered."))
+    return invitation
+
+
+@transaction.atomic
+def group_invitation_accept(*, user: User, invitation_id: int) -> GroupMember:
+    """Accept an invitation: join the group."""
+    invitation = _pending_invitation(user=user, invitation_id=invitation_id)
+    group = invitation.group
+    Group.objects.select_for_update().filter(pk=group.pk).first()
+    return _add_member(group=group, user=user, by=invitation.inviter)
+
+
+@transaction.atomic
+def group_invitation_reject(*, user: User, invitation_id: int) -> GroupInvitation:
+    """Decline an invitation."""
+    invitation = _pending_invitation(user=user, invitation_id=invitation_id)
+    invitation.status = GroupInvitation.Status.REJECTED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    events.user_event([user.pk], "group_invitation", {"invitation": invitation_payload(invitation)})
+    return invitation
+
+
+def _target(group: Group, member_user_id: int) -> GroupMember:
+    try:
+        return GroupMember.objects.select_related("user").get(group=group, user_id=member_user_id)
+    except (GroupMember.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("That person is not a member of this group.")) from None
+
+
+@transaction.atomic
+def group_member_remove(*, user: User, group_id: int, member_user_id: int) -> None:
+    """Remove a member (owner removes anyone, an admin removes plain members)."""
+    group, member = _locked(user=user, group_id=group_id)
+    actor = _require_role(member, Role.OWNER, Role.ADMIN)
+    target = _target(group, member_user_id)
+    if target.user_id == user.pk:
+        raise InvalidInput(_("To leave the group, use leave."))
+    rank = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2}
+    if rank[Role(target.role)] <= rank[Role(actor.role)]:
+        raise PermissionDenied(_("You may only remove members below your own role."))
+    _remove_member(group=group, member=target, reason="removed", by=user)
+
+
+@transaction.atomic
+def group_member_role_set(
+    *, user: User, group_id: int, member_user_id: int, role: object
+) -> GroupMember:
+    """Appoint or demote an admin (owner only)."""
+    group, member = _locked(user=user, group_id=group_id)
+    if _require_member(member).role != Role.OWNER:
+        raise PermissionDenied(_("Only the owner may appoint admins."))
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise InvalidInput(_("The role must be admin or member; to hand over, transfer."))
+    target = _target(group, member_user_id)
+    if target.role == Role.OWNER:
+        raise InvalidInput(_("The owner's role changes only by transfer."))
+    if target.role == role:
+        return target
+    target.role = str(role)
+    target.save(update_fields=["role"])
+    events.user_event(
+        group_member_ids(group=group),
+        "group_updated",
+        {
+            "group": _brief(group),
+            "changed": ["roles"],
+            "member": {"user": target.user_id, "role": target.role},
+            "by": user.pk,
+        },
+    )
+    return target
+
+
+@transaction.atomic
+def group_owner_transfer(*, user: User, group_id: int, new_owner_id: int) -> Group:
+    """Hand the group to another member (owner only); the old owner becomes a member."""
+    group, member = _locked(user=user, group_id=group_id)
+    old = _require_member(member)
+    if old.role != Role.OWNER:
+        raise PermissionDenied(_("Only the owner may transfer the group."))
+    target = _target(group, new_owner_id)
+    if target.pk == old.pk:
+        raise InvalidInput(_("You already own this group."))
+    # Demote first: the database allows one owner per group at any moment.
+    old.role = Role.MEMBER
+    old.save(update_fields=["role"])
+    target.role = Role.OWNER
+    target.save(update_fields=["role"])
+    group.owner = target.user
+    group.save(update_fields=["owner"])
+    events.user_event(
+        group_member_ids(group=group),
+        "group_updated",
+        {
+            "group": group_brief(group),
+            "changed": ["owner"],
+            "member": {"user": target.user_id, "role": Role.OWNER},
+            "by": user.pk,
+        },
+    )
+    return group
+
+
+@transaction.atomic
+def group_member_settings_set(
+    *, user: User, group_id: int, alias: object = UNSET, muted: object = UNSET
+) -> tuple[GroupMember, bool]:
+    """Set the user's own alias in the group and whether the group is muted for them."""
+    group, member = _locked(user=user, group_id=group_id)
+    mine = _require_member(member)
+    if alias is UNSET and muted is UNSET:
+        raise InvalidInput(_("Nothing to change."))
+    if muted is not UNSET and not isinstance(muted, bool):
+        raise InvalidInput(_("muted must be true or false."))
+    if alias is not UNSET:
+        mine.alias = clean_group_alias(alias)
+        mine.save(update_fields=["alias"])
+        events.user_event(
+            group_member_ids(group=group),
+            "group_updated",
+            {
+                "group": _brief(group),
+                "changed": ["alias"],
+                "member": {"user": user.pk, "alias": mine.alias},
+                "by": user.pk,
+            },
+        )
+    if muted is not UNSET:
+        ConversationMember.objects.filter(conversation_id=group.conversation_id, user=user).update(
+            muted=muted
+        )
+        # Muting is private: only the member's own devices hear of it.
+        events.user_event(
+            [user.pk],
+            "group_updated",
+            {"group": _brief(group), "changed": ["muted"], "muted": muted, "by": user.pk},
+        )
+    return mine, group_muted(group=group, user=user)
