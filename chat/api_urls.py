@@ -1,3 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat import api
+from chat.api_uploads import UploadCreateApi
+
+urlpatterns = [
+    path("conversations/", api.ConversationListApi.as_view(), name="conversation-list"),
+    path(
+        "conversations/<int:conversation_id>/",
+        api.ConversationDetailApi.as_view(),
+        name="conversation-detail",
+    ),
+    path(
+        "conversations/<int:conversation_id>/messages/",
+        api.MessageListApi.as_view(),
+        name="conversation-messages",
+    ),
+    path(
+        "conversations/<int:conversation_id>/read/",
+        api.ConversationReadApi.as_view(),
+        name="conversation-read",
+    ),
+    path(
+        "conversations/<int:conversation_id>/mute/",
+        api.ConversationMuteApi.as_view(),
+        name="conversation-mute",
+    ),
+    path("uploads/", UploadCreateApi.as_view(), name="upload-create"),
+]

@@ -18,8 +18,10 @@ from django.conf import settings
 from django.http.request import validate_host
 from django.utils import timezone
 
-from chat import events
-from chat.errors import DomainError
+from chat import events, presence, selectors
+from chat.errors import DomainError, InvalidInput, NotMember, RateLimited
+from chat.serializers import message_payload
+from chat.services.messages import conversation_mark_read, message_send
 
 logger = logging.getLogger("happychat.consumer")
 
@@ -28,6 +30,39 @@ CLOSE_REVOKED = 4003
 CLOSE_IDLE = 4008
 CLOSE_ABUSE = 4029
 MAX_BAD_FRAMES = 20
+TYPING_INTERVAL = 2.0
+
+# Database work from the socket runs on the thread pool, not the one shared thread, so a
+# slow write never holds up other sockets' frames.
+db = database_sync_to_async
+
+
+def db_call(func: Any, **kwargs: Any) -> Any:
+    return database_sync_to_async(func, thread_sensitive=False)(**kwargs)
+
+
+class TokenBucket:
+    """Allow `rate` frames a second with bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _int(frame: dict[str, Any], field: str, *, minimum: int = 0) -> int:
+    value = frame.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInput(f"`{field}` must be an integer ≥ {minimum}.")
+    return value
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -66,7 +101,14 @@ def _user_for_token(token: str) -> tuple[Any, str] | None:
 class ChatConsumer(AsyncWebsocketConsumer):
     """Authenticate, then dispatch client frames through an explicit table of handlers."""
 
-    handlers = {"auth": "handle_auth", "ping": "handle_ping"}
+    handlers = {
+        "auth": "handle_auth",
+        "ping": "handle_ping",
+        "send": "handle_send",
+        "sync": "handle_sync",
+        "read": "handle_read",
+        "typing": "handle_typing",
+    }
     # Frames allowed before authentication; everything else waits for `auth`.
     anonymous_types = frozenset({"auth", "ping"})
 
@@ -79,6 +121,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.last_seen = time.monotonic()
         self.subscriptions: set[int] = set()
         self.watchdog: asyncio.Task[None] | None = None
+        self.online_registered = False
+        self.typing_sent: dict[int, float] = {}
+        self.presence_seen: dict[int, bool] = {}
+        self.send_bucket = TokenBucket(settings.CHAT_SEND_RATE, settings.CHAT_SEND_BURST)
         await self.accept()
         user = await get_user(self.scope)
         if user.is_authenticated and origin_allowed(self.scope):
@@ -117,9 +163,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.watchdog is not None:
             self.watchdog.cancel()
         self.watchdog = asyncio.ensure_future(self.idle_watch())
+        await self.after_hello()
 
     async def on_authenticated(self) -> None:
-        """Hook for subscriptions once the user is known."""
+        """Follow every conversation of the user and announce them online."""
+        ids = await db(selectors.active_conversation_ids)(user_id=self.user.pk)
+        for cid in ids:
+            await self.subscribe(cid)
+        self.online_registered = True
+        if await presence.store().add(self.user.pk, self.channel_name):
+            await events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
+
+    async def after_hello(self) -> None:
+        """Tell the new socket which of its direct peers are online now."""
+        peers = await db(selectors.direct_peer_ids)(user_id=self.user.pk)
+        for uid in sorted(await presence.store().online(peers)):
+            self.presence_seen[uid] = True
+            await self.send_json({"type": "presence", "user": uid, "online": True})
+
+    async def subscribe(self, conversation_id: int) -> None:
+        self.subscriptions.add(conversation_id)
+        await self.channel_layer.group_add(
+            events.conversation_group(conversation_id), self.channel_name
+        )
+
+    async def unsubscribe(self, conversation_id: int) -> None:
+        self.subscriptions.discard(conversation_id)
+        await self.channel_layer.group_discard(
+            events.conversation_group(conversation_id), self.channel_name
+        )
 
     def user_payload(self) -> dict[str, Any]:
         from accounts.serializers import user_payload
@@ -137,9 +209,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.watchdog is not None:
             self.watchdog.cancel()
-        if self.user is not None:
-            await self.channel_layer.group_discard(
-                events.user_group(self.user.pk), self.channel_name
+        if self.user is None:
+            return
+        await self.channel_layer.group_discard(events.user_group(self.user.pk), self.channel_name)
+        conversation_ids = list(self.subscriptions)
+        for cid in conversation_ids:
+            await self.unsubscribe(cid)
+        if self.online_registered and await presence.store().remove(
+            self.user.pk, self.channel_name
+        ):
+            await events.presence(
+                conversation_ids=conversation_ids, user_id=self.user.pk, online=False
             )
 
     # --- inbound ---------------------------------------------------------------------
@@ -207,11 +287,100 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.start(found[0])
 
     async def handle_ping(self, frame: dict[str, Any]) -> None:
+        if self.online_registered:
+            await presence.store().touch(self.user.pk, self.channel_name)
         await self.send_json({"type": "pong", "server_time": timezone.now().isoformat()})
+
+    async def handle_send(self, frame: dict[str, Any]) -> None:
+        client_id = frame.get("id")
+        if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+            raise InvalidInput("`id` must be a string of 1 to 64 characters.")
+        conversation_id = _int(frame, "conversation", minimum=1)
+        if not self.send_bucket.take():
+            raise RateLimited("Sending too fast; retry this message shortly.")
+        message, _ = await db_call(
+            message_send,
+            sender=self.user,
+            conversation_id=conversation_id,
+            client_id=client_id,
+            kind=frame.get("kind", "text"),
+            body=frame.get("body", ""),
+            attachment_id=frame.get("attachment"),
+            origin=self.channel_name,
+        )
+        await self.send_json({"type": "ack", "id": client_id, "message": message_payload(message)})
+
+    async def handle_sync(self, frame: dict[str, Any]) -> None:
+        raw = frame.get("cursors", {})
+        if not isinstance(raw, dict):
+            raise InvalidInput("`cursors` must be an object of conversation id → seq.")
+        cursors: dict[int, int] = {}
+        for key, value in raw.items():
+            if not str(key).isdigit() or isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput("`cursors` must map conversation ids to integer seqs.")
+            cursors[int(key)] = max(0, value)
+        limit = frame.get("limit", settings.CHAT_SYNC_DEFAULT_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("`limit` must be a positive integer.")
+        batch = await db_call(
+            selectors.sync_batch,
+            user=self.user,
+            cursors=cursors,
+            limit=min(limit, settings.CHAT_SYNC_MAX_LIMIT),
+        )
+        for message in batch.messages:
+            await self.send(
+                text_data=events.encode({"type": "message", "message": message_payload(message)})
+            )
+        await self.send_json(
+            {"type": "synced", "cursors": batch.cursors, "has_more": batch.has_more}
+        )
+
+    async def handle_read(self, frame: dict[str, Any]) -> None:
+        await db_call(
+            conversation_mark_read,
+            user=self.user,
+            conversation_id=_int(frame, "conversation", minimum=1),
+            seq=_int(frame, "seq"),
+            origin=self.channel_name,
+        )
+
+    async def handle_typing(self, frame: dict[str, Any]) -> None:
+        conversation_id = _int(frame, "conversation", minimum=1)
+        if conversation_id not in self.subscriptions:
+            raise NotMember()
+        now = time.monotonic()
+        if now - self.typing_sent.get(conversation_id, 0.0) < TYPING_INTERVAL:
+            return
+        self.typing_sent[conversation_id] = now
+        await events.typing(conversation_id=conversation_id, user_id=self.user.pk)
 
     # --- channel layer: forward only -------------------------------------------------
 
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        if event["origin"] != self.channel_name and event["conversation"] in self.subscriptions:
+            await self.send(text_data=event["frame"])
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        if event["origin"] != self.channel_name:
+            await self.send(text_data=event["frame"])
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["user"] != self.user.pk:
+            await self.send(text_data=event["frame"])
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        uid = event["user"]
+        # Someone sharing several conversations with us is announced once per change.
+        if uid != self.user.pk and self.presence_seen.get(uid) != event["online"]:
+            self.presence_seen[uid] = event["online"]
+            await self.send(text_data=event["frame"])
+
     async def chat_event(self, event: dict[str, Any]) -> None:
+        if "subscribe" in event:
+            await self.subscribe(event["subscribe"])
+        if "unsubscribe" in event:
+            await self.unsubscribe(event["unsubscribe"])
         await self.send(text_data=event["frame"])
 
     async def chat_revoke(self, event: dict[str, Any]) -> None:

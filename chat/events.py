@@ -84,9 +84,21 @@ def read_updated(*, conversation_id: int, user_id: int, seq: int, origin: str | 
     )
 
 
-def typing(*, conversation_id: int, user_id: int) -> None:
+async def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
+    """Send an ephemeral event from async code (typing, presence: nothing is stored)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            logger.exception("channel layer send to %s failed", group)
+
+
+async def typing(*, conversation_id: int, user_id: int) -> None:
     """Tell the conversation's other members online that `user_id` is typing (not stored)."""
-    _group_send(
+    await send_now(
         [conversation_group(conversation_id)],
         {
             "type": "chat.typing",
@@ -97,9 +109,9 @@ def typing(*, conversation_id: int, user_id: int) -> None:
     )
 
 
-def presence(*, conversation_ids: Iterable[int], user_id: int, online: bool) -> None:
+async def presence(*, conversation_ids: Iterable[int], user_id: int, online: bool) -> None:
     """Tell everyone who shares a conversation with `user_id` that they came or went."""
-    _group_send(
+    await send_now(
         [conversation_group(cid) for cid in conversation_ids],
         {
             "type": "chat.presence",
@@ -137,8 +149,13 @@ def user_event(
     publish_on_commit([user_group(uid) for uid in set(user_ids)], event)
 
 
-def sessions_revoked(*, user_id: int, session_key: str | None = None,
-                     token_key: str | None = None, all_sessions: bool = False) -> None:
+def sessions_revoked(
+    *,
+    user_id: int,
+    session_key: str | None = None,
+    token_key: str | None = None,
+    all_sessions: bool = False,
+) -> None:
     """Close the user's sockets that authenticated with this session or token (or all)."""
     publish_on_commit(
         [user_group(user_id)],

@@ -4,6 +4,8 @@ Unset means the embedded default: SQLite in WAL mode, the in-memory channel laye
 console e-mail. DATABASE_URL=postgres://… and REDIS_URL=redis://… switch to scale-out.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -95,7 +97,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA foreign_keys=ON;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DB_NAME", default=None)}
+    # Tests use a file, not shared-cache memory: that locks whole tables at once and ignores
+    # the busy timeout, so concurrent-writer tests would fail for the wrong reason.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str(
+            "DJANGO_TEST_DB_NAME",
+            default=str(Path(tempfile.gettempdir()) / f"happychat-test-{os.getpid()}.sqlite3"),
+        )
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -222,6 +231,9 @@ CHAT_MAX_FRAME_BYTES = 64 * 1024
 CHAT_MAX_BODY_CHARS = 5000
 CHAT_SYNC_DEFAULT_LIMIT = 50
 CHAT_SYNC_MAX_LIMIT = 200
+# Per-socket send rate (messages a second, and burst) before `rate_limited`.
+CHAT_SEND_RATE = env.float("CHAT_SEND_RATE", default=20.0)
+CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
 ROBOT_USERNAME = "robot"
 
 # --- Robot (robot/) --------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""Who is online, counted across devices and processes.
+
+One machine: a per-process count of sockets. Scale-out (REDIS_URL): a Redis sorted set
+per user of socket ids scored by expiry, refreshed by heartbeats, so a killed process's
+sockets expire on their own instead of keeping their user online forever.
+"""
+
+import time
+from typing import Protocol
+
+from django.conf import settings
+
+
+class PresenceStore(Protocol):
+    async def add(self, user_id: int, socket_id: str) -> bool: ...
+    async def touch(self, user_id: int, socket_id: str) -> None: ...
+    async def remove(self, user_id: int, socket_id: str) -> bool: ...
+    async def online(self, user_ids: list[int]) -> set[int]: ...
+
+
+class LocalPresence:
+    """Sockets of this process only: right for the single-process default."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[int, set[str]] = {}
+
+    async def add(self, user_id: int, socket_id: str) -> bool:
+        """Register a socket; True if the user just came online."""
+        held = self.sockets.setdefault(user_id, set())
+        held.add(socket_id)
+        return len(held) == 1
+
+    async def touch(self, user_id: int, socket_id: str) -> None:
+        return None
+
+    async def remove(self, user_id: int, socket_id: str) -> bool:
+        """Forget a socket; True if the user just went offline."""
+        held = self.sockets.get(user_id)
+        if not held or socket_id not in held:
+            return False
+        held.discard(socket_id)
+        if not held:
+            del self.sockets[user_id]
+            return True
+        return False
+
+    async def online(self, user_ids: list[int]) -> set[int]:
+        return {uid for uid in user_ids if self.sockets.get(uid)}
+
+
+class RedisPresence:
+    """Sockets of every process, in Redis, expiring after 2.5 heartbeats of silence."""
+
+    def __init__(self, url: str, ttl: float) -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.ttl = ttl
+
+    def _key(self, user_id: int) -> str:
+        return f"happychat:presence:{user_id}"
+
+    async def _count(self, user_id: int, now: float) -> int:
+        key = self._key(user_id)
+        await self.redis.zremrangebyscore(key, "-inf", now)
+        return int(await self.redis.zcard(key))
+
+    async def add(self, user_id: int, socket_id: str) -> bool:
+        now = time.time()
+        before = await self._count(user_id, now)
+        await self.redis.zadd(self._key(user_id), {socket_id: now + self.ttl})
+        await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+        return before == 0
+
+    async def touch(self, user_id: int, socket_id: str) -> None:
+        await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl}, xx=True)
+        await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+
+    async def remove(self, user_id: int, socket_id: str) -> bool:
+        removed = await self.redis.zrem(self._key(user_id), socket_id)
+        return bool(removed) and await self._count(user_id, time.time()) == 0
+
+    async def online(self, user_ids: list[int]) -> set[int]:
+        now = time.time()
+        found = set()
+        for uid in user_ids:
+            if await self.redis.zcount(self._key(uid), now, "+inf"):
+                found.add(uid)
+        return found
+
+
+_store: PresenceStore | None = None
+
+
+def store() -> PresenceStore:
+    """The process's presence store, chosen by the same setting as the channel layer."""
+    global _store
+    if _store is None:
+        ttl = settings.CHAT_HEARTBEAT_SECONDS * 2.5
+        _store = RedisPresence(settings.REDIS_URL, ttl) if settings.REDIS_URL else LocalPresence()
+    return _store
+
+
+def reset() -> None:
+    """Forget the store (tests switch settings)."""
+    global _store
+    _store = None

@@ -1,0 +1,130 @@
+"""Message and Conversation objects of PROTOCOL.md §4, as plain dicts (encoded once).
+
+The DRF serializers below only describe these shapes for the OpenAPI schema and parse
+input; responses are built by the payload functions, which every path shares.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.serializers import user_payload
+from chat.models import Message, Upload
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
+
+
+def attachment_payload(upload: Upload | None) -> dict[str, Any] | None:
+    if upload is None:
+        return None
+    return {
+        "id": upload.pk,
+        "url": upload.image.url,
+        "thumbnail_url": upload.thumbnail.url,
+        "width": upload.width,
+        "height": upload.height,
+    }
+
+
+def message_payload(
+    message: Message, *, sender: User | None = None, remarks: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """The Message object; `remarks` (viewer's aliases by user id) only on per-viewer paths."""
+    author = sender if sender is not None else message.sender
+    return {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "sender": user_payload(author, remark=(remarks or {}).get(author.pk)),
+        "kind": message.kind,
+        "body": message.body,
+        "attachment": attachment_payload(message.attachment),
+        "client_id": message.client_id,
+        "created_at": iso(message.created_at),
+    }
+
+
+# --- schema and input -----------------------------------------------------------------
+
+
+class UserSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    nickname = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+    remark = serializers.CharField(required=False, help_text="The viewer's alias for a friend.")
+
+
+class AttachmentSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class MessageSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="1, 2, 3 … per conversation, no gaps.")
+    sender = UserSchema()
+    kind = serializers.ChoiceField(choices=Message.Kind.choices)
+    body = serializers.CharField(allow_blank=True)
+    attachment = AttachmentSchema(allow_null=True)
+    client_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MessagePageSchema(serializers.Serializer):
+    results = MessageSchema(many=True, help_text="Oldest first.")
+    has_more = serializers.BooleanField()
+
+
+class ConversationSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["direct", "group", "robot"])
+    title = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+    peer = UserSchema(allow_null=True)
+    group = serializers.IntegerField(allow_null=True)
+    last_message = MessageSchema(allow_null=True)
+    last_seq = serializers.IntegerField()
+    last_read_seq = serializers.IntegerField()
+    unread = serializers.IntegerField()
+    muted = serializers.BooleanField()
+    is_active = serializers.BooleanField(help_text="False after leaving or removal.")
+
+
+class MessageSendInput(serializers.Serializer):
+    """The body of the socket `send` frame (without `type`/`conversation` over REST)."""
+
+    id = serializers.CharField(min_length=1, max_length=64, help_text="Client message id.")
+    kind = serializers.ChoiceField(choices=["text", "image"], default="text")
+    body = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    attachment = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate_body(self, value: str) -> str:
+        if len(value) > settings.CHAT_MAX_BODY_CHARS:
+            raise serializers.ValidationError("Message text is too long.")
+        return value
+
+
+class ReadInput(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=0)
+
+
+class ReadResult(serializers.Serializer):
+    conversation = serializers.IntegerField()
+    last_read_seq = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class HistoryQuery(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1)
+    after = serializers.IntegerField(required=False, min_value=0)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
