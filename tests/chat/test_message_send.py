@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def published(monkeypatch):
     """Every event published after commit, as (groups, event) pairs."""
     sent = []
-    monkeypatch.setattr("chat.events._group_send", lambda groups, event: sent.append((groups, event)))
+    monkeypatch.setattr(
+        "chat.events._group_send", lambda groups, event: sent.append((groups, event))
+    )
     return sent
 
 
@@ -38,7 +40,8 @@ def test_retried_send_is_stored_once(alice, direct):
     again, created_again = message_send(
         sender=alice, conversation_id=direct.pk, client_id="x", body="a"
     )
-    assert created and not created_again
+    assert created
+    assert not created_again
     assert (again.pk, again.seq) == (first.pk, first.seq)
     assert Message.objects.count() == 1
 
@@ -168,7 +171,10 @@ def test_mark_read_moves_forward_only_and_publishes(alice, bob, direct, publishe
     assert ConversationMember.objects.get(conversation=direct, user=bob).last_read_seq == 3
     reads = [(g, json.loads(e["frame"])) for g, e in published if e["type"] == "chat.read"]
     assert reads == [
-        ([f"conv.{direct.pk}"], {"type": "read", "conversation": direct.pk, "user": bob.pk, "seq": 3})
+        (
+            [f"conv.{direct.pk}"],
+            {"type": "read", "conversation": direct.pk, "user": bob.pk, "seq": 3},
+        )
     ]
 
 
@@ -192,7 +198,9 @@ def test_concurrent_senders_get_gap_free_seq_on_sqlite(alice, bob, carol, trio):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker, args=(u, n)) for n, u in enumerate([alice, bob, carol] * 2)]
+    threads = [
+        threading.Thread(target=worker, args=(u, n)) for n, u in enumerate([alice, bob, carol] * 2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
