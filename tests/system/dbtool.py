@@ -8,7 +8,7 @@ Commands:
          → {"users": {name: {"id", "token"}}, "direct": {"a:b": id}, "groups": {name: {...}}}
   dump   {"conversations": [ids] | null} → {"messages": [...], "conversations": {id: last_seq}}
   race   {"conversation", "senders": [names], "per_sender", "threads_per_sender",
-          "retry_races"} → what concurrent `message_send` calls returned
+          "retry_races", "race_senders"} → what concurrent `message_send` calls returned
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def race(req: dict[str, Any]) -> dict[str, Any]:
         for t in range(threads_per_sender):
             jobs.append((user, ids[t::threads_per_sender]))
     # Each race: several threads send the very same (sender, client_id) at the same moment.
-    race_users = list(senders.values())
+    race_names = req.get("race_senders", req["senders"])
+    race_users = list(User.objects.filter(username__in=race_names).order_by("username"))
     for r in range(retry_races):
         user = race_users[r % len(race_users)]
         jobs.extend((user, [f"race-{r}"]) for _ in range(2))
