@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+"""REST routes of the accounts app under /api/v1/ (the friend routes are included below)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+from accounts import api
+
+urlpatterns = [
+    path("auth/register/", api.RegisterApi.as_view(), name="api-register"),
+    path("auth/token/", api.TokenApi.as_view(), name="api-token"),
+    path(
+        "auth/activation/resend/",
+        api.ActivationResendApi.as_view(),
+        name="api-activation-resend",
+    ),
+    path("me/", api.MeApi.as_view(), name="api-me"),
+    path("", include("accounts.urls_friends")),
+]

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accounts import views
+
+urlpatterns = [
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path(
+        "accounts/activation/resend/",
+        views.ActivationResendView.as_view(),
+        name="activation_resend",
+    ),
+]
