@@ -38,7 +38,6 @@ function loadPrefs() {
     theme: read("theme.choice", "system"),
     sound: read("sound", true),
     notify: read("notify", false),
-    muted: new Set(read(`muted.${me.id}`, [])),
     save(key, value) {
       try { localStorage.setItem(`happychat.${key}`, JSON.stringify(value)); } catch { /* ignore */ }
     },
@@ -126,7 +125,6 @@ async function loadConversations() {
     state.conversations.set(conv.id, { ...known, ...conv });
     client.setCursor(conv.id, conv.last_seq || 0);
     if (conv.peer && conv.peer_last_read_seq != null) state.peerRead.set(conv.id, conv.peer_last_read_seq);
-    if (conv.muted) prefs.muted.add(conv.id);
   }
   state.listLoaded = true;
   renderList();
@@ -170,7 +168,7 @@ function renderListItem(conv) {
   const online = conv.kind === "direct" && conv.peer && state.online.has(conv.peer.id);
   if (online) avatar.append(h("span", { class: "online-dot" }));
   const unread = conv.unread || 0;
-  const muted = prefs.muted.has(conv.id);
+  const muted = isMuted(conv);
   const typing = typingUser(conv.id);
   const preview = typing ? fmt(_("%(name)s is typing…"), { name: displayName(typing) }) : messagePreview(conv.last_message, conv);
   const label = [
@@ -193,9 +191,13 @@ function renderListItem(conv) {
           unread ? h("span", { class: muted ? "badge quiet" : "badge", "aria-hidden": "true", text: unread > 99 ? "99+" : String(unread) }) : null))));
 }
 
+function isMuted(conv) {
+  return Boolean(conv && conv.muted);
+}
+
 function totalUnread() {
   let n = 0;
-  for (const c of state.conversations.values()) if (!prefs.muted.has(c.id)) n += c.unread || 0;
+  for (const c of state.conversations.values()) if (!isMuted(c)) n += c.unread || 0;
   return n;
 }
 
@@ -267,7 +269,7 @@ function renderHeader() {
   const conv = state.conversations.get(view.id);
   $("chat-title").textContent = conversationTitle(conv);
   fillAvatar($("chat-avatar"), conversationAvatar(conv));
-  const muted = prefs.muted.has(conv.id);
+  const muted = isMuted(conv);
   $("mute-toggle").setAttribute("aria-pressed", String(muted));
   $("mute-toggle").classList.toggle("on", muted);
   $("mute-toggle").setAttribute("aria-label", muted ? _("Unmute notifications for this conversation") : _("Mute notifications for this conversation"));
@@ -758,7 +760,7 @@ client.on("message", ({ message }) => {
     if (view) renderSubtitle();
     const seen = view && document.visibilityState === "visible" && isAtBottom();
     announce(fmt(_("New message from %(name)s: %(text)s"), { name: displayName(message.sender), text: messagePreview({ ...message, sender: { id: me.id } }, null) }));
-    if (!seen && !prefs.muted.has(conv.id)) notify(conv, message);
+    if (!seen && !isMuted(conv)) notify(conv, message);
   }
   renderList();
 });
@@ -869,13 +871,22 @@ function notify(conv, message) {
   } catch { /* some webviews have Notification but refuse to construct it */ }
 }
 
-$("mute-toggle").addEventListener("click", () => {
+// Mute is stored on the server (per member), so every device of the user agrees.
+$("mute-toggle").addEventListener("click", async () => {
   const view = state.current;
   if (!view) return;
-  if (prefs.muted.has(view.id)) prefs.muted.delete(view.id);
-  else prefs.muted.add(view.id);
-  prefs.save(`muted.${me.id}`, [...prefs.muted]);
-  client.request("PATCH", `/api/v1/conversations/${view.id}/`, { muted: prefs.muted.has(view.id) }).catch(() => {});
+  const conv = state.conversations.get(view.id);
+  const wanted = !conv.muted;
+  conv.muted = wanted;
+  renderHeader();
+  renderList();
+  try {
+    const result = await client.request("POST", `/api/v1/conversations/${view.id}/mute/`, { muted: wanted });
+    conv.muted = Boolean(result.muted);
+  } catch {
+    conv.muted = !wanted;
+    announce(_("Could not change the mute setting."));
+  }
   renderHeader();
   renderList();
 });
@@ -949,6 +960,7 @@ function renderMe() {
 
 renderMe();
 renderNotifyStatus();
+setTimeout(() => $("toast")?.classList.add("gone"), 4000);
 watchBrowser(client);
 setInterval(() => renderList(), 60000); // keep relative times fresh
 loadConversations();

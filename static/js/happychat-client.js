@@ -419,6 +419,8 @@ export class HappyChatClient extends Emitter {
       sentAt: 0,
     };
     this.outbox.push(item);
+    // Sending ends "typing"; the next keystroke may announce typing again at once.
+    this.lastTyping.delete(conversation);
     this._saveOutbox();
     this._transmit(item);
     this._scheduleResend();

@@ -70,6 +70,12 @@ def live_server_env(tmp_path_factory) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper() -> None:
+    """Replace pytest-django's helper of the same name: our `live_server` is a real daphne,
+    and that helper would set up a test database inside Playwright's event loop."""
+
+
 @pytest.fixture(scope="session")
 def live_server(live_server_env, tmp_path_factory) -> Iterator[Daphne]:
     log = tmp_path_factory.mktemp("logs") / "daphne.log"

@@ -379,6 +379,14 @@ test("typing is throttled per conversation", () => {
   assert.equal(adapter.socket.ofType("typing").length, 3);
 });
 
+test("sending a message lets the next keystroke announce typing again", () => {
+  const { adapter, client } = connected();
+  client.typing(5);
+  client.send({ conversation: 5, body: "done" });
+  client.typing(5);
+  assert.equal(adapter.socket.ofType("typing").length, 2);
+});
+
 test("markRead uses the socket when open and REST otherwise", async () => {
   const { adapter, client } = connected();
   await client.markRead(5, 3);
