@@ -47,7 +47,7 @@ class MemberSerializer(serializers.Serializer):
     joined_at = serializers.DateTimeField()
 
 
-class MySettingsSerializer(serializers.Serializer):
+class GroupMeSerializer(serializers.Serializer):
     alias = serializers.CharField()
     muted = serializers.BooleanField()
 
@@ -107,7 +107,7 @@ class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["admin", "member"])
 
 
-class MeUpdateSerializer(serializers.Serializer):
+class GroupMeUpdateSerializer(serializers.Serializer):
     alias = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -308,12 +308,12 @@ class GroupTransferApi(APIView):
 class GroupMeApi(APIView):
     @extend_schema(
         operation_id="groups_me_update",
-        request=MeUpdateSerializer,
-        responses={200: MySettingsSerializer, **ERRORS},
+        request=GroupMeUpdateSerializer,
+        responses={200: GroupMeSerializer, **ERRORS},
         description="Your alias inside the group and whether it is muted for you.",
     )
     def patch(self, request: Request, group_id: int) -> Response:
-        data = parse(MeUpdateSerializer, request.data)
+        data = parse(GroupMeUpdateSerializer, request.data)
         member, muted = services.group_member_settings_set(
             user=request.user, group_id=group_id, **data
         )
