@@ -31,6 +31,14 @@ def _setup() -> None:
 def seed(req: dict[str, Any]) -> dict[str, Any]:
     """Create activated users with knox tokens, friendships with their direct conversation,
     groups with their conversation, former members and former friends."""
+    from django.test.utils import override_settings
+
+    # Seeded people authenticate by token; a slow password hash per user buys nothing here.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        return _seed(req)
+
+
+def _seed(req: dict[str, Any]) -> dict[str, Any]:
     from knox.models import AuthToken
 
     from accounts.models import Friendship, User
