@@ -144,9 +144,10 @@ def configured_backend() -> tuple[Backend, CircuitBreaker] | None:
     )
     with _lock:
         if key not in _configured:
-            backend_class = BUILTIN.get(choice) or import_string(choice)
+            backend_class: Any = BUILTIN.get(choice) or import_string(choice)
+            backend: Backend = backend_class()
             _configured[key] = (
-                backend_class(),
+                backend,
                 CircuitBreaker(
                     failures=settings.ROBOT_BREAKER_FAILURES,
                     reset_seconds=settings.ROBOT_BREAKER_SECONDS,

@@ -3,6 +3,7 @@
 import ast
 import math
 import operator
+import unicodedata
 from collections.abc import Callable
 
 MAX_EXPRESSION_CHARS = 200
@@ -44,7 +45,8 @@ def _evaluate(node: ast.AST) -> float:
     if isinstance(node, ast.Expression):
         return _evaluate(node.body)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return _check(node.value)
+        value: float = node.value  # type: ignore[assignment]  # int or float, checked above
+        return _check(value)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _check(_UNARY[type(node.op)](_evaluate(node.operand)))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
@@ -62,7 +64,7 @@ def _evaluate(node: ast.AST) -> float:
 
 def calculate(expression: str) -> int | float:
     """Evaluate plain arithmetic or raise CalcError; integers stay exact."""
-    expression = expression.translate(_REPLACEMENTS).strip()
+    expression = unicodedata.normalize("NFKC", expression.translate(_REPLACEMENTS)).strip()
     if not expression:
         raise CalcError("empty expression")
     if len(expression) > MAX_EXPRESSION_CHARS:

@@ -91,7 +91,7 @@ def language_of(text: str) -> str:
 
 
 def say(key: str, language: str, **values: object) -> str:
-    return TEXTS[key][language].format(**values)
+    return TEXTS[key][Language(language)].format(**values)
 
 
 def normalize(text: str) -> str:

@@ -6,14 +6,23 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.serializers import user_payload
 from chat import events
-from chat.errors import ContentBlocked
+from chat.errors import Conflict, ContentBlocked, NotFound, PermissionDenied
 from chat.models import Conversation, ConversationMember, Message
-from chat.services.conversations import robot_user
+from chat.services.conversations import (
+    conversation_member_remove,
+    conversation_members_add,
+    robot_user,
+)
+from groups.models import GroupMember
+from groups.serializers import group_brief
 from robot.backends import configured_backend
 from robot.engine import Answer, answer_offline, language_of, say
 from robot.models import RobotTurn
@@ -25,9 +34,11 @@ logger = logging.getLogger("happychat.robot")
 _backend_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="robot-backend")
 
 
-def robot_answer(*, user: User, text: str, history: list[dict[str, str]]) -> Answer:
-    """Answer within ROBOT_REPLY_DEADLINE: the smart backend if healthy, else offline."""
-    started = time.monotonic()
+def robot_answer(
+    *, user: User, text: str, history: list[dict[str, str]], started: float | None = None
+) -> Answer:
+    """Answer within ROBOT_REPLY_DEADLINE of `started`: smart backend if healthy, else offline."""
+    started = time.monotonic() if started is None else started
     offline = answer_offline(text)
     configured = configured_backend()
     # Commands are exact and instant; a smart backend would only be slower and vaguer.
@@ -89,6 +100,7 @@ def robot_reply(*, message_id: int) -> Message | None:
     """Answer a stored message as the robot if it should; one reply per message at most."""
     from chat.services.messages import message_send
 
+    started = time.monotonic()
     message = Message.objects.select_related("conversation", "sender").filter(pk=message_id).first()
     if message is None:
         return None
@@ -100,9 +112,9 @@ def robot_reply(*, message_id: int) -> Message | None:
     existing = Message.objects.filter(sender=robot, client_id=client_id).first()
     if existing is not None:
         return existing
-    events.typing(conversation_id=message.conversation_id, user_id=robot.pk)
+    async_to_sync(events.typing)(conversation_id=message.conversation_id, user_id=robot.pk)
     history = robot_memory(user_id=message.sender_id, limit=settings.ROBOT_MEMORY_TURNS)
-    answer = robot_answer(user=message.sender, text=text, history=history)
+    answer = robot_answer(user=message.sender, text=text, history=history, started=started)
     body = answer.text
     if message.conversation.kind == Conversation.Kind.GROUP:
         body = f"@{message.sender.display_name} {body}"
@@ -138,3 +150,53 @@ def robot_memory_record(*, user: User, text: str, reply: str) -> None:
         .values_list("id", flat=True)[: settings.ROBOT_MEMORY_TURNS]
     )
     RobotTurn.objects.filter(user=user).exclude(id__in=keep).delete()
+
+
+@transaction.atomic
+def robot_group_join(*, user: User, group_id: int) -> GroupMember:
+    """Add the robot to a group the user owns or administers; it answers when mentioned."""
+    membership = (
+        GroupMember.objects.select_related("group", "group__conversation")
+        .filter(group_id=group_id, user=user, group__dissolved_at__isnull=True)
+        .first()
+    )
+    if membership is None:
+        raise NotFound(_("No such group."))
+    if membership.role not in (GroupMember.Role.OWNER, GroupMember.Role.ADMIN):
+        raise PermissionDenied(_("Only the owner or an admin can add the robot."))
+    group, robot = membership.group, robot_user()
+    member, created = GroupMember.objects.get_or_create(
+        group=group, user=robot, defaults={"role": GroupMember.Role.MEMBER}
+    )
+    if not created:
+        raise Conflict(_("The robot is already in this group."))
+    conversation_members_add(conversation=group.conversation, user_ids=[robot.pk])
+    member_ids = list(GroupMember.objects.filter(group=group).values_list("user_id", flat=True))
+    events.user_event(
+        [uid for uid in member_ids if uid != robot.pk],
+        "group_joined",
+        {"group": group_brief(group), "user": user_payload(robot), "by": user.pk},
+    )
+    return member
+
+
+@transaction.atomic
+def robot_group_leave(*, user: User, group_id: int) -> None:
+    """Remove the robot from a group the user owns or administers."""
+    membership = GroupMember.objects.filter(group_id=group_id, user=user).first()
+    if membership is None:
+        raise NotFound(_("No such group."))
+    if membership.role not in (GroupMember.Role.OWNER, GroupMember.Role.ADMIN):
+        raise PermissionDenied(_("Only the owner or an admin can remove the robot."))
+    robot = robot_user()
+    deleted, _details = GroupMember.objects.filter(group_id=group_id, user=robot).delete()
+    if not deleted:
+        raise NotFound(_("The robot is not in this group."))
+    group = membership.group
+    conversation_member_remove(conversation=group.conversation, user_id=robot.pk)
+    member_ids = list(GroupMember.objects.filter(group=group).values_list("user_id", flat=True))
+    events.user_event(
+        member_ids,
+        "group_left",
+        {"group": group_brief(group), "user": robot.pk, "reason": "removed", "by": user.pk},
+    )

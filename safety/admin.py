@@ -57,7 +57,7 @@ class MessageReportAdmin(admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     search_fields = ["reason", "message__body", "reporter__username"]
     list_select_related = ["reporter", "message", "message__sender"]
-    readonly_fields = [
+    readonly_fields = (
         "message_link",
         "reporter",
         "reason",
@@ -65,7 +65,7 @@ class MessageReportAdmin(admin.ModelAdmin):
         "created_at",
         "resolved_at",
         "conversation_context",
-    ]
+    )
     fields = readonly_fields
     actions = ["mark_resolved", "mark_dismissed"]
 

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from safety.models import MessageReport
 from safety.services import message_report_create
 
@@ -45,6 +46,7 @@ class MessageReportApi(APIView):
     def post(self, request: Request, message_id: int) -> Response:
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)  # noqa: S101 -- IsAuthenticated ran first
         report, created = message_report_create(
             reporter=request.user, message_id=message_id, reason=data.validated_data["reason"]
         )

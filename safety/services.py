@@ -50,11 +50,12 @@ def sensitive_word_save(
             word=word, defaults={"action": action}
         )
     else:
-        entry = SensitiveWord.objects.filter(pk=word_id).first()
-        if entry is None:
+        found = SensitiveWord.objects.filter(pk=word_id).first()
+        if found is None:
             raise NotFound()
-        entry.word, entry.action = word, action
-        entry.save(update_fields=["word", "action"])
+        found.word, found.action = word, action
+        found.save(update_fields=["word", "action"])
+        entry = found
     _words_changed()
     return entry
 
