@@ -45,3 +45,6 @@ class UserAdmin(DjangoUserAdmin):
         (_("Profile"), {"fields": ("nickname", "avatar", "bio", "gender", "region", "is_robot")}),
     )
     inlines = (AuthTokenInline,)
+
+
+from accounts import admin_friends  # noqa: E402, F401  (friend graph admin, registered on import)

@@ -123,6 +123,30 @@ async def presence(*, conversation_ids: Iterable[int], user_id: int, online: boo
 
 
 # --- user-facing system events (the `event` frame) -------------------------------------
+#
+# Social events (published by accounts/services_friends.py and groups/services.py; every
+# device of each recipient gets them). User = PROTOCOL §4 User; GroupBrief = Group
+# without `my_role`. "+sub"/"-sub": the receiving sockets start/stop following the
+# conversation.
+#   friend_request        {request: FriendRequest}            sender and recipient; on send,
+#                                                             accept and reject (see status)
+#   friend_added          {user: User, conversation: id}      each side, +sub
+#   friend_updated        {user: User with remark}            the user who set the remark
+#   friend_removed        {user: id}                          both sides
+#   user_blocked          {user: User}                        the blocker only
+#   user_unblocked        {user: id}                          the blocker only
+#   conversation_created  {conversation: {id, kind, peer, group}, group?: GroupBrief}
+#                                                             its first members, +sub
+#   group_joined          {group: GroupBrief, user: User, by: id|null}
+#                                                             all members (newcomer +sub)
+#   group_left            {group: GroupBrief, user: id, reason: left|removed, by: id}
+#                                                             remaining members and the one
+#                                                             who went (-sub)
+#   group_updated         {group: GroupBrief, changed: [name|notice|avatar|is_public|owner|
+#                         roles|alias|muted], member?: {user, role?|alias?}, muted?, by}
+#                                                             all members (muted: self only)
+#   group_invitation      {invitation: GroupInvitation}       the invitee (on invite, reject)
+#   group_dissolved       {group: GroupBrief, by: id}         every member, -sub
 
 
 def user_event(
