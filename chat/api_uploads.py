@@ -34,7 +34,7 @@ class UploadSchema(serializers.Serializer):
     height = serializers.IntegerField()
 
 
-class ErrorSchema(serializers.Serializer):
+class UploadErrorSchema(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
 
@@ -49,7 +49,7 @@ class UploadCreateApi(APIView):
         responses={
             201: UploadSchema,
             400: OpenApiResponse(
-                ErrorSchema,
+                UploadErrorSchema,
                 description="`invalid_attachment`: not an allowed image, damaged, too large "
                 "or too many pixels. Nothing is stored.",
                 examples=[

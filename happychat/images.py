@@ -207,6 +207,9 @@ def _frames(img: Image.Image) -> Iterator[Image.Image]:
 
 def _to_srgb(img: Image.Image, *, keep_alpha: bool) -> Image.Image:
     """Return a new RGB or RGBA image in sRGB that carries no metadata at all."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        # 16-bit greyscale (PNG): scale to 8 bits; a plain convert would clip it to white.
+        img = img.convert("I").point(lambda value: value / 256).convert("L")
     has_alpha = img.mode in _ALPHA_MODES or "transparency" in img.info
     target = "RGBA" if has_alpha else "RGB"
     icc = img.info.get("icc_profile")

@@ -117,6 +117,25 @@ def test_transparency_survives_reencoding(api_client):
     assert stored.getpixel((0, 0))[3] == 120
 
 
+@pytest.mark.parametrize(
+    ("fmt", "mode", "colour", "expected"),
+    [
+        ("JPEG", "CMYK", (0, 255, 255, 0), RED),
+        ("PNG", "I;16", 30000, (117, 117, 117)),
+        ("JPEG", "L", 77, (77, 77, 77)),
+    ],
+)
+def test_other_colour_modes_keep_their_colours(api_client, fmt, mode, colour, expected):
+    buffer = io.BytesIO()
+    Image.new(mode, (40, 40), colour).save(buffer, fmt)
+
+    response = post(api_client, buffer.getvalue(), name="x.img")
+
+    assert response.status_code == 201
+    pixel = open_stored(Upload.objects.get().image).convert("RGB").getpixel((20, 20))
+    assert all(abs(a - b) <= 3 for a, b in zip(pixel, expected, strict=True)), pixel
+
+
 def test_animated_gif_keeps_its_frames_and_timing(api_client):
     frames = [Image.new("RGB", (120, 90), c) for c in (RED, (0, 255, 0), BLUE)]
     buffer = io.BytesIO()
