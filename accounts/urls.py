@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
         views.ActivationResendView.as_view(),
         name="activation_resend",
     ),
+    path("", include("accounts.urls_friends_pages")),
 ]
