@@ -137,17 +137,19 @@ class RegisterApi(APIView):
 class TokenApi(APIView):
     permission_classes = [AllowAny]
 
+    def _logging_in(self) -> bool:
+        request = getattr(self, "request", None)
+        return request is not None and request.method == "POST"
+
     def get_throttles(self) -> list:
-        return [LoginFailureThrottle()] if self.request.method == "POST" else []
+        return [LoginFailureThrottle()] if self._logging_in() else []
 
     def get_authenticators(self) -> list:
         # Logging in needs no credentials (and must not trip over a stale session's CSRF).
-        if self.request.method == "POST":
-            return []
-        return super().get_authenticators()
+        return [] if self._logging_in() else super().get_authenticators()
 
     def get_permissions(self) -> list:
-        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+        return [AllowAny()] if self._logging_in() else [IsAuthenticated()]
 
     @extend_schema(
         operation_id="auth_token_create",
