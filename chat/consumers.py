@@ -8,13 +8,15 @@ import asyncio
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels.auth import get_user
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import connections
 from django.http.request import validate_host
 from django.utils import timezone
 
@@ -32,13 +34,28 @@ CLOSE_ABUSE = 4029
 MAX_BAD_FRAMES = 20
 TYPING_INTERVAL = 2.0
 
-# Database work from the socket runs on the thread pool, not the one shared thread, so a
-# slow write never holds up other sockets' frames.
+# Database work from the socket runs off the event loop. Writes (send, read) go to one
+# executor: a single thread on SQLite, where writers queue on one lock anyway and a thread
+# pool would only add busy-wait sleeps; a small pool on PostgreSQL, where senders to
+# different conversations commit in parallel. Reads (sync) use the default pool.
 db = database_sync_to_async
+_writer: ThreadPoolExecutor | None = None
 
 
-def db_call(func: Any, **kwargs: Any) -> Any:
-    return database_sync_to_async(func, thread_sensitive=False)(**kwargs)
+def writer() -> ThreadPoolExecutor:
+    global _writer
+    if _writer is None:
+        workers = 1 if connections["default"].vendor == "sqlite" else settings.CHAT_DB_WRITERS
+        _writer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-writer")
+    return _writer
+
+
+def db_write(func: Any, **kwargs: Any) -> Any:
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=writer())(**kwargs)
+
+
+def db_read(func: Any, **kwargs: Any) -> Any:
+    return DatabaseSyncToAsync(func, thread_sensitive=False)(**kwargs)
 
 
 class TokenBucket:
@@ -298,7 +315,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         conversation_id = _int(frame, "conversation", minimum=1)
         if not self.send_bucket.take():
             raise RateLimited("Sending too fast; retry this message shortly.")
-        message, _ = await db_call(
+        message, _ = await db_write(
             message_send,
             sender=self.user,
             conversation_id=conversation_id,
@@ -322,7 +339,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         limit = frame.get("limit", settings.CHAT_SYNC_DEFAULT_LIMIT)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInput("`limit` must be a positive integer.")
-        batch = await db_call(
+        batch = await db_read(
             selectors.sync_batch,
             user=self.user,
             cursors=cursors,
@@ -337,7 +354,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
 
     async def handle_read(self, frame: dict[str, Any]) -> None:
-        await db_call(
+        await db_write(
             conversation_mark_read,
             user=self.user,
             conversation_id=_int(frame, "conversation", minimum=1),

@@ -97,6 +97,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA foreign_keys=ON;"
         ),
     }
+    # Keep each thread's connection: reopening per socket frame costs more than the query.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
     # Tests use a file, not shared-cache memory: that locks whole tables at once and ignores
     # the busy timeout, so concurrent-writer tests would fail for the wrong reason.
     DATABASES["default"]["TEST"] = {
@@ -238,6 +240,8 @@ CHAT_SYNC_MAX_LIMIT = 200
 # Per-socket send rate (messages a second, and burst) before `rate_limited`.
 CHAT_SEND_RATE = env.float("CHAT_SEND_RATE", default=20.0)
 CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
+# Threads committing socket writes on PostgreSQL (SQLite always uses one).
+CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=8)
 ROBOT_USERNAME = "robot"
 
 # --- Robot (robot/) --------------------------------------------------------------------
