@@ -14,8 +14,9 @@ from PIL import Image, ImageCms, PngImagePlugin
 from rest_framework.throttling import ScopedRateThrottle
 
 from chat.errors import InvalidAttachment
-from chat.models import Upload
+from chat.models import Message, Upload
 from chat.uploads import access_upload_for_attachment, upload_create, upload_payload
+from tests.chat.conftest import befriend
 
 URL = "/api/v1/uploads/"
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -438,3 +439,36 @@ def test_files_are_removed_when_the_row_cannot_be_saved(user, settings, monkeypa
         upload_create(owner=user, file=as_file(image_bytes("JPEG")))
 
     assert stored_files(settings) == []
+
+
+# --- image messages (the path through message_send) -------------------------------------
+
+
+def test_image_message_carries_the_upload_payload(api_client, user, other_user):
+    conversation = befriend(user, other_user)
+    upload = post(api_client, image_bytes("JPEG")).json()
+
+    response = api_client.post(
+        f"/api/v1/conversations/{conversation.pk}/messages/",
+        {"id": "img-1", "kind": "image", "attachment": upload["id"]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["kind"] == "image"
+    assert response.json()["attachment"] == upload
+
+
+def test_image_message_with_someone_elses_upload_is_refused(api_client, user, other_user):
+    conversation = befriend(user, other_user)
+    theirs = upload_create(owner=other_user, file=as_file(image_bytes("JPEG")))
+
+    response = api_client.post(
+        f"/api/v1/conversations/{conversation.pk}/messages/",
+        {"id": "img-2", "kind": "image", "attachment": theirs.pk},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_attachment"
+    assert not Message.objects.filter(client_id="img-2").exists()
