@@ -286,6 +286,7 @@ export class HappyChatClient extends Emitter {
     item.state = "failed";
     item.error = frame.code;
     this._saveOutbox();
+    this._emitOutbox();
     this.emit("failed", { item: { ...item }, code: frame.code, detail: frame.detail });
   }
 

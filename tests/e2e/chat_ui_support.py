@@ -45,7 +45,9 @@ def make_user(env: Mapping[str, str], username: str, nickname: str | None = None
             f"""
 from tests.factories import UserFactory
 from chat.services import conversation_robot_ensure
-u = UserFactory(username={username!r}, nickname={nickname or username.title()!r}, password={PASSWORD!r})
+u = UserFactory(
+    username={username!r}, nickname={nickname or username.title()!r}, password={PASSWORD!r}
+)
 conversation_robot_ensure(user=u)
 result = u.pk
 """,
@@ -117,6 +119,10 @@ def conversation_link(page, title: str):  # type: ignore[no-untyped-def]
 def open_conversation(page, title: str) -> None:  # type: ignore[no-untyped-def]
     conversation_link(page, title).first.click()
     page.wait_for_selector("#chat-view:not([hidden])")
+    wait_chat_loaded(page)
+
+
+def wait_chat_loaded(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         "window.happychat.state.current && !window.happychat.state.current.loading"
     )

@@ -58,7 +58,8 @@ def live_server_env(tmp_path_factory) -> dict[str, str]:
     env = django_env(
         {
             "DATABASE_URL": f"sqlite:///{base / 'db.sqlite3'}",
-            "EMAIL_URL": f"filemail://{base / 'mail'}",
+            # Four slashes: django-environ drops one, and the path must stay absolute.
+            "EMAIL_URL": f"filemail:///{base / 'mail'}",
             "MEDIA_ROOT": str(base / "media"),
             "DJANGO_DEBUG": "False",
             "THROTTLE_LOGIN": "1000/min",
@@ -86,7 +87,7 @@ def live_server(live_server_env, tmp_path_factory) -> Iterator[Daphne]:
 
 @pytest.fixture(scope="session")
 def mailbox(live_server_env) -> Mailbox:
-    return Mailbox(Path(live_server_env["EMAIL_URL"].removeprefix("filemail://")))
+    return Mailbox(Path(live_server_env["EMAIL_URL"].removeprefix("filemail:///")))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from tests.e2e.chat_ui_support import (
     send_text,
     set_remark,
     unique,
+    wait_chat_loaded,
     wait_live,
 )
 
@@ -134,9 +135,7 @@ def test_register_activate_log_in_and_talk_to_the_pinned_robot(live_server, new_
     first = page.locator("#conversations li").first
     expect(first.locator(".conv-preview")).to_have_text("Say hello to the robot!")
     first.locator("a.conv").click()
-    page.wait_for_function(
-        "window.happychat.state.current && !window.happychat.state.current.loading"
-    )
+    wait_chat_loaded(page)
     send_text(page, "hello")
     expect(page.locator("#messages li.msg.theirs .text").first).not_to_have_text("", timeout=10000)
     expect(page.locator("#messages li.msg.theirs")).to_have_count(1, timeout=10000)
@@ -176,7 +175,8 @@ def test_images_by_button_and_by_paste_show_thumbnails_and_open_in_the_lightbox(
             const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
             const dt = new DataTransfer();
             dt.items.add(new File([bytes], "pasted.png", {type: "image/png"}));
-            const ev = new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true});
+            const ev = new ClipboardEvent(
+                "paste", {clipboardData: dt, bubbles: true, cancelable: true});
             document.getElementById("composer-input").dispatchEvent(ev);
         }""",
         base64.b64encode(PNG).decode(),
@@ -324,7 +324,9 @@ def test_phone_viewport_works_end_to_end(live_server, live_server_env, new_conte
     # Touch targets are at least 44 px.
     for selector in ("#back", "#emoji-toggle", "#image-button", "#send-button", "#mute-toggle"):
         box = phone.locator(selector).bounding_box()
-        assert box and box["width"] >= 44 and box["height"] >= 44, selector
+        assert box is not None, selector
+        assert box["width"] >= 44, selector
+        assert box["height"] >= 44, selector
     # The emoji picker works offline from vendored data.
     phone.click("#emoji-toggle")
     phone.locator("#emoji-picker .emoji").first.click()

@@ -252,9 +252,12 @@ test("a sync that returns our own unacked message clears it from the outbox", ()
 
 test("a permanent error fails the item; retry resends it with the same id", () => {
   const { adapter, client, got } = connected();
+  const outboxStates = [];
+  client.on("outbox", ({ items }) => outboxStates.push(items.map((i) => i.state).join()));
   client.send({ conversation: 5, body: "hi" });
   adapter.socket.frame({ type: "error", code: "not_friends", detail: "no", ref: "cid-1" });
   assert.equal(client.pending(5)[0].state, "failed");
+  assert.equal(outboxStates[outboxStates.length - 1], "failed");
   assert.equal(got.failed.length, 1);
   adapter.advance(9000);
   assert.equal(adapter.socket.ofType("send").length, 1); // failed items are not auto-retried
