@@ -26,8 +26,9 @@ from accounts.avatars import avatar_process
 from accounts.models import User
 from accounts.selectors_auth import user_is_activated
 from chat import events
-from chat.errors import AccountInactive, InvalidCredentials, ValidationFailed
+from chat.errors import AccountInactive, ContentBlocked, InvalidCredentials, ValidationFailed
 from chat.services import conversation_robot_ensure
+from safety.services import text_filter
 
 logger = logging.getLogger("happychat.accounts")
 
@@ -76,6 +77,11 @@ def user_register_check(*, username: str, email: str, password: str, nickname: s
             _add(errors, "email", _("A user is already registered with this e-mail address."))
     if len(nickname) > NICKNAME_MAX:
         _add(errors, "nickname", _("Use at most %(n)d characters.") % {"n": NICKNAME_MAX})
+    elif nickname:
+        try:
+            text_filter(text=nickname, field="nickname")
+        except ContentBlocked as exc:
+            _add(errors, "nickname", exc.detail)
     if not password:
         _add(errors, "password", _("Choose a password."))
     else:
@@ -101,6 +107,7 @@ def user_register(
     )
     if errors:
         raise ValidationFailed(_("Some fields are invalid."), errors=errors)
+    nickname = text_filter(text=nickname, field="nickname") if nickname else nickname  # masks
     try:
         with transaction.atomic():
             user = User(username=username, email=email, nickname=nickname)
@@ -229,6 +236,9 @@ def user_profile_update(
         value = value.strip()
         if len(value) > limit:
             _add(errors, field, _("Use at most %(n)d characters.") % {"n": limit})
+        elif value and field in ("nickname", "bio"):
+            # Raises ContentBlocked (nothing changes yet) or masks the words.
+            value = text_filter(text=value, field=field)
         changes[field] = value
     if gender is not None:
         if gender not in User.Gender.values:

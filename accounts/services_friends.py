@@ -26,6 +26,7 @@ from accounts.serializers_friends import friend_request_payload
 from chat import events
 from chat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from chat.services.conversations import conversation_direct_get_or_create
+from safety.services import text_filter
 
 REMARK_MAX = 64
 REQUEST_MESSAGE_MAX = 200
@@ -38,7 +39,7 @@ def clean_remark(remark: object) -> str:
     remark = remark.strip()
     if len(remark) > REMARK_MAX:
         raise InvalidInput(_("A remark is at most %(n)d characters.") % {"n": REMARK_MAX})
-    return remark
+    return text_filter(text=remark, field="remark") if remark else remark
 
 
 def clean_request_message(message: object) -> str:

@@ -54,6 +54,7 @@ from chat.services.conversations import (
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.selectors import access_group, group_member_ids, group_muted
 from groups.serializers import group_brief, invitation_payload
+from safety.services import text_filter
 
 Role = GroupMember.Role
 UNSET: Any = object()
@@ -76,7 +77,7 @@ def clean_group_name(name: object) -> str:
     name = name.strip()
     if len(name) > NAME_MAX:
         raise InvalidInput(_("A group name is at most %(n)d characters.") % {"n": NAME_MAX})
-    return name
+    return text_filter(text=name, field="group_name")
 
 
 def clean_group_notice(notice: object) -> str:
@@ -86,7 +87,7 @@ def clean_group_notice(notice: object) -> str:
     notice = notice.strip()
     if len(notice) > NOTICE_MAX:
         raise InvalidInput(_("The notice is at most %(n)d characters.") % {"n": NOTICE_MAX})
-    return notice
+    return text_filter(text=notice, field="group_notice") if notice else notice
 
 
 def clean_group_alias(alias: object) -> str:
@@ -96,7 +97,7 @@ def clean_group_alias(alias: object) -> str:
     alias = alias.strip()
     if len(alias) > ALIAS_MAX:
         raise InvalidInput(_("An alias is at most %(n)d characters.") % {"n": ALIAS_MAX})
-    return alias
+    return text_filter(text=alias, field="group_alias") if alias else alias
 
 
 def clean_group_avatar(upload: UploadedFile) -> ContentFile:
