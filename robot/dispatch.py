@@ -6,11 +6,14 @@ answers through `message_send` as the robot with client id `reply:<message id>`,
 retried user message can never get two replies.
 """
 
+import asyncio
 import logging
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.db import close_old_connections, connection
 
 logger = logging.getLogger("happychat.robot")
@@ -31,10 +34,36 @@ def message_committed(message: Any) -> None:
 
         # Load jieba's dictionary in the background; Chinese works without it meanwhile.
         threading.Thread(target=warm_up, name="robot-warm-up", daemon=True).start()
-    future = _executor.submit(_run, message.pk)
+    loop = _server_loop()
+    future: Future[None]
+    if loop is not None:
+        future = asyncio.run_coroutine_threadsafe(_run_async(message.pk), loop)
+    else:
+        future = _executor.submit(_run, message.pk)
     with _pending_lock:
         _pending.add(future)
     future.add_done_callback(_forget)
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The server's event loop if we were called from one of its sync_to_async threads.
+
+    The reply must then run under that loop: the in-memory channel layer's queues belong to
+    it, and a wake-up sent from a foreign loop would reach the socket late or never.
+    """
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop: asyncio.AbstractEventLoop | None = getattr(
+        SyncToAsync.threadlocal, "main_event_loop", None
+    )
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+async def _run_async(message_id: int) -> None:
+    # A worker thread of the server's loop, not the request's thread: sending stays fast.
+    await sync_to_async(_run, thread_sensitive=False)(message_id)
 
 
 def _forget(future: Future[None]) -> None:
