@@ -1,5 +1,7 @@
 """The app shell page and the JS translation catalog."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -45,3 +47,12 @@ def test_javascript_catalog_is_served(client):
     response = client.get(reverse("javascript-catalog"))
     assert response.status_code == 200
     assert "gettext" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_javascript_catalog_has_the_chat_strings_in_chinese(client):
+    response = client.get(reverse("javascript-catalog"), headers={"accept-language": "zh-hans"})
+    body = response.content.decode()
+    # The catalog is JSON with \u escapes.
+    assert f'"New messages": {json.dumps("以下为新消息")}' in body
+    assert json.dumps("%(count)s 条未读消息") in body
