@@ -152,6 +152,9 @@ def _store(
     attachment_id: int | None,
     origin: str | None,
 ) -> Message:
+    # Filter before taking the write lock: a moderation service may take its timeout.
+    if body:
+        body = _filter_text(body)
     with transaction.atomic():
         conversation = _authorize(sender=sender, conversation_id=conversation_id)
         attachment = None
@@ -159,8 +162,6 @@ def _store(
             from chat.uploads import access_upload_for_attachment
 
             attachment = access_upload_for_attachment(user=sender, upload_id=attachment_id)
-        if body:
-            body = _filter_text(body)
         now = timezone.now()
         # The row update takes the conversation's write lock: concurrent senders queue here,
         # so seq is gap-free; a rollback gives the number back.
