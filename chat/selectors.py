@@ -57,13 +57,14 @@ def message_page(
     `after` pages forward from a seq; otherwise backward from `before` (default: newest).
     """
     top = visible_last_seq(member)
-    qs = _messages(member.conversation_id).filter(seq__lte=top)
+    qs = _messages(member.conversation_id)
     if after is not None:
-        rows = list(qs.filter(seq__gt=after).order_by("seq")[: limit + 1])
+        rows = list(qs.filter(seq__gt=after, seq__lte=top).order_by("seq")[: limit + 1])
         return Page(rows[:limit], len(rows) > limit)
-    if before is not None:
-        qs = qs.filter(seq__lt=before)
-    rows = list(qs.order_by("-seq")[: limit + 1])
+    # One upper bound, not two: given `seq <= top AND seq < before`, SQLite seeks the index
+    # on one of them and filters the rest row by row, so old pages would cost O(distance).
+    end = top + 1 if before is None else min(before, top + 1)
+    rows = list(qs.filter(seq__lt=end).order_by("-seq")[: limit + 1])
     return Page(list(reversed(rows[:limit])), len(rows) > limit)
 
 
