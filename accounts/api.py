@@ -44,7 +44,7 @@ class MeSerializer(UserSerializer):
 
 
 ErrorSerializer = inline_serializer(
-    "Error",
+    "AccountError",
     {
         "code": serializers.CharField(),
         "detail": serializers.CharField(),

@@ -61,6 +61,8 @@ def test_register_creates_inactive_account_with_robot_conversation_and_mails_lin
     ).exists()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["carol@example.org"]
+    assert mail.outbox[0].subject.startswith("[HappyChat] ")
+    assert 'HappyChat account "carol"' in mail.outbox[0].body
     [link] = activation_links("carol@example.org")
     assert link.startswith("http://chat.example.org/accounts/confirm-email/")
 
