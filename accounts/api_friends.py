@@ -4,6 +4,8 @@ Each view parses input, calls one service (or selector) and serializes. Errors h
 shape `{"code", "detail"}` (plus `errors` for malformed fields), see `accounts.api`.
 """
 
+from typing import cast
+
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -18,12 +20,19 @@ from rest_framework.views import APIView
 from accounts import selectors_friends as selectors
 from accounts import services_friends as services
 from accounts.api import ErrorSerializer, UserSerializer, parse
+from accounts.models import User
 from accounts.serializers_friends import (
     block_payload,
     friend_payload,
     friend_request_payload,
     users_payload,
 )
+
+
+def me(request: Request) -> User:
+    """The signed-in user (every view here requires authentication)."""
+    return cast(User, request.user)
+
 
 # --- shapes ---------------------------------------------------------------------------
 
@@ -42,7 +51,9 @@ FriendRequestSerializer = inline_serializer(
 )
 
 
-FriendRequestListSerializer = serializers.ListSerializer(child=FriendRequestSerializer)
+FriendRequestListSerializer: serializers.ListSerializer = serializers.ListSerializer(
+    child=FriendRequestSerializer
+)
 
 
 class FriendRequestCreateSerializer(serializers.Serializer):
@@ -94,8 +105,8 @@ class UserSearchApi(APIView):
         description="Find people (at most 20). E-mail addresses are matched, never shown.",
     )
     def get(self, request: Request) -> Response:
-        users = selectors.user_search(viewer=request.user, query=request.GET.get("search", ""))
-        remarks = selectors.friend_remarks(request.user.pk)
+        users = selectors.user_search(viewer=me(request), query=request.GET.get("search", ""))
+        remarks = selectors.friend_remarks(me(request).pk)
         return Response(users_payload(users, remarks=remarks))
 
 
@@ -106,7 +117,7 @@ class FriendListApi(APIView):
         description="Your friends, each a User with your `remark` where set.",
     )
     def get(self, request: Request) -> Response:
-        friendships = selectors.friendship_list(user=request.user)
+        friendships = selectors.friendship_list(user=me(request))
         return Response([friend_payload(f) for f in friendships])
 
 
@@ -120,7 +131,7 @@ class FriendDetailApi(APIView):
     def patch(self, request: Request, user_id: int) -> Response:
         data = parse(RemarkSerializer, request.data)
         friendship = services.friend_remark_set(
-            user=request.user, friend_id=user_id, remark=data["remark"]
+            user=me(request), friend_id=user_id, remark=data["remark"]
         )
         return Response(friend_payload(friendship))
 
@@ -131,7 +142,7 @@ class FriendDetailApi(APIView):
         "afterwards (`not_friends`); its history stays readable.",
     )
     def delete(self, request: Request, user_id: int) -> Response:
-        services.friend_delete(user=request.user, friend_id=user_id)
+        services.friend_delete(user=me(request), friend_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -142,7 +153,7 @@ class FriendRequestListApi(APIView):
         description="Requests you sent or received, newest first.",
     )
     def get(self, request: Request) -> Response:
-        requests = selectors.friend_request_list(user=request.user)
+        requests = selectors.friend_request_list(user=me(request))
         return Response([friend_request_payload(r) for r in requests])
 
     @extend_schema(
@@ -165,9 +176,9 @@ class FriendRequestListApi(APIView):
     def post(self, request: Request) -> Response:
         data = parse(FriendRequestCreateSerializer, request.data)
         friend_request = services.friend_request_send(
-            from_user=request.user, to_user_id=data["to"], message=data["message"]
+            from_user=me(request), to_user_id=data["to"], message=data["message"]
         )
-        created = friend_request.from_user_id == request.user.pk
+        created = friend_request.from_user_id == me(request).pk
         return Response(
             friend_request_payload(friend_request),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -183,7 +194,7 @@ class FriendRequestAcceptApi(APIView):
         "conversation opens.",
     )
     def post(self, request: Request, request_id: int) -> Response:
-        friend_request = services.friend_request_accept(user=request.user, request_id=request_id)
+        friend_request = services.friend_request_accept(user=me(request), request_id=request_id)
         return Response(friend_request_payload(friend_request))
 
 
@@ -195,7 +206,7 @@ class FriendRequestRejectApi(APIView):
         description="Reject a request sent to you.",
     )
     def post(self, request: Request, request_id: int) -> Response:
-        friend_request = services.friend_request_reject(user=request.user, request_id=request_id)
+        friend_request = services.friend_request_reject(user=me(request), request_id=request_id)
         return Response(friend_request_payload(friend_request))
 
 
@@ -206,7 +217,7 @@ class BlockListApi(APIView):
         description="People you have blocked.",
     )
     def get(self, request: Request) -> Response:
-        return Response([block_payload(b) for b in selectors.block_list(user=request.user)])
+        return Response([block_payload(b) for b in selectors.block_list(user=me(request))])
 
     @extend_schema(
         operation_id="blocks_create",
@@ -221,7 +232,7 @@ class BlockListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         data = parse(BlockCreateSerializer, request.data)
-        block, created = services.user_block(user=request.user, blocked_id=data["user"])
+        block, created = services.user_block(user=me(request), blocked_id=data["user"])
         return Response(
             block_payload(block),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -235,5 +246,5 @@ class BlockDetailApi(APIView):
         description="Lift a block.",
     )
     def delete(self, request: Request, user_id: int) -> Response:
-        services.user_unblock(user=request.user, blocked_id=user_id)
+        services.user_unblock(user=me(request), blocked_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

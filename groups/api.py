@@ -3,7 +3,7 @@
 A group a user may not see (private and not a member, or dissolved) is `404` everywhere.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,10 +18,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import ErrorSerializer, UserSerializer, parse
+from accounts.models import User
 from accounts.selectors import friend_remarks
 from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.serializers import group_payload, invitation_payload, member_payload
+
+
+def me(request: Request) -> User:
+    """The signed-in user (every view here requires authentication)."""
+    return cast(User, request.user)
+
 
 # --- shapes ---------------------------------------------------------------------------
 
@@ -127,6 +134,11 @@ ERRORS = {
 }
 
 
+def _count(group: Group) -> int:
+    """The member count annotated by `selectors.live_groups`."""
+    return int(group.num_members)  # type: ignore[attr-defined]
+
+
 def _group_out(group: Group, user_id: int) -> dict[str, Any]:
     member = selectors.membership_get(group_id=group.pk, user_id=user_id)
     return group_payload(group, my_role=member.role if member else None)
@@ -143,9 +155,9 @@ class GroupListApi(APIView):
         description="Your groups, then public groups whose name matches `search` (50 at most).",
     )
     def get(self, request: Request) -> Response:
-        found = selectors.group_list(user=request.user, query=request.GET.get("search", ""))
+        found = selectors.group_list(user=me(request), query=request.GET.get("search", ""))
         return Response(
-            [group_payload(g, my_role=role, member_count=g.num_members) for g, role in found]
+            [group_payload(g, my_role=role, member_count=_count(g)) for g, role in found]
         )
 
     @extend_schema(
@@ -157,12 +169,12 @@ class GroupListApi(APIView):
     def post(self, request: Request) -> Response:
         data = parse(GroupCreateSerializer, request.data)
         group = services.group_create(
-            owner=request.user,
+            owner=me(request),
             name=data["name"],
             member_ids=data["members"],
             is_public=data["is_public"],
         )
-        return Response(_group_out(group, request.user.pk), status=status.HTTP_201_CREATED)
+        return Response(_group_out(group, me(request).pk), status=status.HTTP_201_CREATED)
 
 
 class GroupDetailApi(APIView):
@@ -172,10 +184,12 @@ class GroupDetailApi(APIView):
         operation_id="groups_retrieve", responses={200: GroupSerializer, 404: ErrorSerializer}
     )
     def get(self, request: Request, group_id: int) -> Response:
-        group, member = selectors.access_group(user=request.user, group_id=group_id)
+        group, member = selectors.access_group(user=me(request), group_id=group_id)
         return Response(
             group_payload(
-                group, my_role=member.role if member else None, member_count=group.num_members
+                group,
+                my_role=member.role if member else None,
+                member_count=_count(group),
             )
         )
 
@@ -190,8 +204,8 @@ class GroupDetailApi(APIView):
     )
     def patch(self, request: Request, group_id: int) -> Response:
         data = parse(GroupUpdateSerializer, request.data)
-        group = services.group_update(user=request.user, group_id=group_id, **data)
-        return Response(_group_out(group, request.user.pk))
+        group = services.group_update(user=me(request), group_id=group_id, **data)
+        return Response(_group_out(group, me(request).pk))
 
     @extend_schema(
         operation_id="groups_dissolve",
@@ -199,7 +213,7 @@ class GroupDetailApi(APIView):
         description="Dissolve the group (owner only). Members keep the history they had.",
     )
     def delete(self, request: Request, group_id: int) -> Response:
-        services.group_dissolve(user=request.user, group_id=group_id)
+        services.group_dissolve(user=me(request), group_id=group_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -211,8 +225,8 @@ class GroupJoinApi(APIView):
         description="Join a public group (private groups: accept an invitation).",
     )
     def post(self, request: Request, group_id: int) -> Response:
-        member = services.group_join(user=request.user, group_id=group_id)
-        return Response(_group_out(member.group, request.user.pk))
+        member = services.group_join(user=me(request), group_id=group_id)
+        return Response(_group_out(member.group, me(request).pk))
 
 
 class GroupLeaveApi(APIView):
@@ -224,7 +238,7 @@ class GroupLeaveApi(APIView):
         "else the oldest member; the last member leaving dissolves it.",
     )
     def post(self, request: Request, group_id: int) -> Response:
-        services.group_leave(user=request.user, group_id=group_id)
+        services.group_leave(user=me(request), group_id=group_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -235,8 +249,8 @@ class GroupMembersApi(APIView):
         description="Members: owner, admins, then members.",
     )
     def get(self, request: Request, group_id: int) -> Response:
-        group, _member = selectors.access_group(user=request.user, group_id=group_id)
-        remarks = friend_remarks(request.user.pk)
+        group, _member = selectors.access_group(user=me(request), group_id=group_id)
+        remarks = friend_remarks(me(request).pk)
         return Response(
             [
                 member_payload(m, remark=remarks.get(m.user_id))
@@ -259,7 +273,7 @@ class GroupMembersApi(APIView):
     def post(self, request: Request, group_id: int) -> Response:
         data = parse(UserRefSerializer, request.data)
         result = services.group_member_add(
-            user=request.user, group_id=group_id, invitee_id=data["user"]
+            user=me(request), group_id=group_id, invitee_id=data["user"]
         )
         if isinstance(result, GroupInvitation):
             return Response(invitation_payload(result), status=status.HTTP_202_ACCEPTED)
@@ -276,7 +290,7 @@ class GroupMemberDetailApi(APIView):
     def patch(self, request: Request, group_id: int, user_id: int) -> Response:
         data = parse(RoleSerializer, request.data)
         member = services.group_member_role_set(
-            user=request.user, group_id=group_id, member_user_id=user_id, role=data["role"]
+            user=me(request), group_id=group_id, member_user_id=user_id, role=data["role"]
         )
         return Response(member_payload(member))
 
@@ -286,7 +300,7 @@ class GroupMemberDetailApi(APIView):
         description="Remove a member (owner: anyone; admin: plain members).",
     )
     def delete(self, request: Request, group_id: int, user_id: int) -> Response:
-        services.group_member_remove(user=request.user, group_id=group_id, member_user_id=user_id)
+        services.group_member_remove(user=me(request), group_id=group_id, member_user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -300,9 +314,9 @@ class GroupTransferApi(APIView):
     def post(self, request: Request, group_id: int) -> Response:
         data = parse(UserRefSerializer, request.data)
         group = services.group_owner_transfer(
-            user=request.user, group_id=group_id, new_owner_id=data["user"]
+            user=me(request), group_id=group_id, new_owner_id=data["user"]
         )
-        return Response(_group_out(group, request.user.pk))
+        return Response(_group_out(group, me(request).pk))
 
 
 class GroupMeApi(APIView):
@@ -315,7 +329,7 @@ class GroupMeApi(APIView):
     def patch(self, request: Request, group_id: int) -> Response:
         data = parse(GroupMeUpdateSerializer, request.data)
         member, muted = services.group_member_settings_set(
-            user=request.user, group_id=group_id, **data
+            user=me(request), group_id=group_id, **data
         )
         return Response({"alias": member.alias, "muted": muted})
 
@@ -327,7 +341,7 @@ class InvitationListApi(APIView):
         description="Your pending invitations to private groups, newest first.",
     )
     def get(self, request: Request) -> Response:
-        invitations = selectors.group_invitation_list(user=request.user)
+        invitations = selectors.group_invitation_list(user=me(request))
         return Response([invitation_payload(i) for i in invitations])
 
 
@@ -339,8 +353,8 @@ class InvitationAcceptApi(APIView):
         description="Accept an invitation: join the group.",
     )
     def post(self, request: Request, invitation_id: int) -> Response:
-        member = services.group_invitation_accept(user=request.user, invitation_id=invitation_id)
-        return Response(_group_out(member.group, request.user.pk))
+        member = services.group_invitation_accept(user=me(request), invitation_id=invitation_id)
+        return Response(_group_out(member.group, me(request).pk))
 
 
 class InvitationRejectApi(APIView):
@@ -351,7 +365,5 @@ class InvitationRejectApi(APIView):
         description="Decline an invitation.",
     )
     def post(self, request: Request, invitation_id: int) -> Response:
-        invitation = services.group_invitation_reject(
-            user=request.user, invitation_id=invitation_id
-        )
+        invitation = services.group_invitation_reject(user=me(request), invitation_id=invitation_id)
         return Response(invitation_payload(invitation))

@@ -67,7 +67,7 @@ def group_member_list(*, group: Group) -> QuerySet[GroupMember]:
 
 def group_members_sorted(*, group: Group) -> list[GroupMember]:
     """Members ordered owner first, then admins, then members, by join time."""
-    rank = {GroupMember.Role.OWNER: 0, GroupMember.Role.ADMIN: 1, GroupMember.Role.MEMBER: 2}
+    rank: dict[str, int] = {"owner": 0, "admin": 1, "member": 2}
     return sorted(group_member_list(group=group), key=lambda m: (rank[m.role], m.created_at))
 
 

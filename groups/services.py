@@ -112,8 +112,8 @@ def clean_group_avatar(upload: UploadedFile) -> ContentFile:
                 raise InvalidAttachment(_("The avatar must be a JPEG, PNG, GIF or WebP image."))
             probe.verify()
         upload.seek(0)
-        with Image.open(upload) as image:
-            image = image.convert("RGBA")
+        with Image.open(upload) as opened:
+            image = opened.convert("RGBA")
             image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
             out = io.BytesIO()
             image.save(out, format="PNG")

@@ -46,7 +46,7 @@ def _action(success: StrOrPromise | Callable[[object], str], *, to_list: bool = 
                 if isinstance(exc, NotFound) or group_id is None:
                     return redirect("groups")
                 return redirect("group", group_id=group_id)
-            messages.success(request, success(result) if callable(success) else success)
+            messages.success(request, str(success(result) if callable(success) else success))
             if isinstance(result, Group) and not to_list:
                 return redirect("group", group_id=result.pk)
             if to_list or group_id is None:
@@ -94,9 +94,7 @@ def group_page(request: HttpRequest, group_id: int) -> HttpResponse:
         "can_manage": role in (GroupMember.Role.OWNER, GroupMember.Role.ADMIN),
         "is_owner": role == GroupMember.Role.OWNER,
         # Shown name: the member's alias here, else the viewer's remark, else their nickname.
-        "members": [
-            (m, m.alias or remarks.get(m.user_id) or m.user.display_name) for m in members
-        ],
+        "members": [(m, m.alias or remarks.get(m.user_id) or m.user.display_name) for m in members],
         "invitable": [f for f in friendship_list(user=user) if f.friend_id not in in_group],
         "muted": selectors.group_muted(group=group, user=user) if member else False,
     }
