@@ -151,6 +151,7 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
         .select_related("user")
     )
     peers = {m.conversation_id: m.user for m in others}
+    peer_read = {m.conversation_id: m.last_read_seq for m in others}
     remarks = friend_remarks(user.pk)
     from groups.models import Group
 
@@ -188,6 +189,8 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
             "last_message": message_payload(msg, remarks=remarks) if msg else None,
             "last_seq": top,
             "last_read_seq": m.last_read_seq,
+            # How far the other person has read (direct and robot): read receipts on load.
+            "peer_last_read_seq": peer_read.get(conv.pk),
             "unread": max(0, top - m.last_read_seq),
             "muted": m.muted,
             "is_active": m.is_active,

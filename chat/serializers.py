@@ -95,6 +95,9 @@ class ConversationSchema(serializers.Serializer):
     last_message = MessageSchema(allow_null=True)
     last_seq = serializers.IntegerField()
     last_read_seq = serializers.IntegerField()
+    peer_last_read_seq = serializers.IntegerField(
+        allow_null=True, help_text="Direct/robot: how far the other person has read."
+    )
     unread = serializers.IntegerField()
     muted = serializers.BooleanField()
     is_active = serializers.BooleanField(help_text="False after leaving or removal.")
@@ -121,6 +124,9 @@ class ReadInput(serializers.Serializer):
 class ReadResult(serializers.Serializer):
     conversation = serializers.IntegerField()
     last_read_seq = serializers.IntegerField()
+    peer_last_read_seq = serializers.IntegerField(
+        allow_null=True, help_text="Direct/robot: how far the other person has read."
+    )
     unread = serializers.IntegerField()
 
 

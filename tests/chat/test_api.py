@@ -152,6 +152,7 @@ def test_mark_read_updates_unread(alice, bob, direct):
     response = client.post(f"/api/v1/conversations/{direct.pk}/read/", {"seq": 3}, format="json")
     assert response.json() == {"conversation": direct.pk, "last_read_seq": 3, "unread": 1}
     assert client.get("/api/v1/conversations/").json()[0]["unread"] == 1
+    assert client_for(bob).get("/api/v1/conversations/").json()[0]["peer_last_read_seq"] == 3
     bad = client.post(f"/api/v1/conversations/{direct.pk}/read/", {"seq": -1}, format="json")
     assert bad.status_code == 400
 
