@@ -182,6 +182,9 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "happychat.api.exception_handler",
+    # Throttles key on REMOTE_ADDR unless told how many proxies to peel off X-Forwarded-For
+    # (trusting that header by default would let anyone dodge the login throttle).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
