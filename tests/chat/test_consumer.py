@@ -28,7 +28,9 @@ async def test_token_header_gets_hello_with_user_and_heartbeat(alice, connect):
 
 
 async def test_bad_token_is_closed_with_4001(db):
-    ws = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"authorization", b"Token nope")])
+    ws = WebsocketCommunicator(
+        application, "/ws/chat/", headers=[(b"authorization", b"Token nope")]
+    )
     await ws.connect()
     assert (await ws.receive_output(timeout=5))["code"] == 4001
     await ws.disconnect()
@@ -222,7 +224,9 @@ async def test_sync_without_cursor_sends_newest_and_flags_older(alice, bob, dire
 
 
 async def test_read_goes_to_peer_and_own_other_devices_not_back(alice, bob, direct, connect):
-    await sync_to_async(message_send)(sender=bob, conversation_id=direct.pk, client_id="1", body="x")
+    await sync_to_async(message_send)(
+        sender=bob, conversation_id=direct.pk, client_id="1", body="x"
+    )
     phone, laptop, peer = await connect(alice), await connect(alice), await connect(bob)
     await phone.send_json_to({"type": "read", "conversation": direct.pk, "seq": 1})
     expected = {"type": "read", "conversation": direct.pk, "user": alice.pk, "seq": 1}
@@ -243,19 +247,31 @@ async def test_typing_reaches_others_once_per_interval(alice, bob, direct, conne
 async def test_presence_counts_devices(alice, bob, direct, connect):
     peer = await connect(bob)
     phone = await connect(alice)
-    assert await receive_type(peer, "presence") == {"type": "presence", "user": alice.pk, "online": True}
+    assert await receive_type(peer, "presence") == {
+        "type": "presence",
+        "user": alice.pk,
+        "online": True,
+    }
     laptop = await connect(alice)
     await phone.disconnect()
     assert [f for f in await drain(peer, 0.3) if f["type"] == "presence"] == []
     await laptop.disconnect()
-    assert await receive_type(peer, "presence") == {"type": "presence", "user": alice.pk, "online": False}
+    assert await receive_type(peer, "presence") == {
+        "type": "presence",
+        "user": alice.pk,
+        "online": False,
+    }
 
 
 async def test_new_socket_learns_which_peers_are_online(alice, bob, direct, connect):
     await connect(bob)
     ws = await connect(alice, hello=False)
     await receive_type(ws, "hello")
-    assert await receive_type(ws, "presence") == {"type": "presence", "user": bob.pk, "online": True}
+    assert await receive_type(ws, "presence") == {
+        "type": "presence",
+        "user": bob.pk,
+        "online": True,
+    }
 
 
 async def test_event_with_subscribe_makes_live_socket_follow_new_conversation(
@@ -265,8 +281,9 @@ async def test_event_with_subscribe_makes_live_socket_follow_new_conversation(
 
     def create_group():
         conv = conversation_group_create(user_ids=[alice.pk, bob.pk])
-        events.user_event([alice.pk, bob.pk], "conversation_created", {"id": conv.pk},
-                          subscribe=conv.pk)
+        events.user_event(
+            [alice.pk, bob.pk], "conversation_created", {"id": conv.pk}, subscribe=conv.pk
+        )
         return conv
 
     conv = await sync_to_async(create_group)()
@@ -285,7 +302,9 @@ async def test_removed_member_stops_receiving_at_once(alice, bob, trio, connect)
 
     await sync_to_async(remove)()
     await receive_type(ws, "event")
-    await sync_to_async(message_send)(sender=alice, conversation_id=trio.pk, client_id="1", body="x")
+    await sync_to_async(message_send)(
+        sender=alice, conversation_id=trio.pk, client_id="1", body="x"
+    )
     assert [f for f in await drain(ws, 0.3) if f["type"] == "message"] == []
 
 
@@ -300,7 +319,9 @@ async def test_flooding_sender_is_rate_limited(alice, bob, direct, connect, sett
     settings.CHAT_SEND_BURST = 3
     ws = await connect(alice)
     for i in range(5):
-        await ws.send_json_to({"type": "send", "id": f"m{i}", "conversation": direct.pk, "body": "x"})
+        await ws.send_json_to(
+            {"type": "send", "id": f"m{i}", "conversation": direct.pk, "body": "x"}
+        )
     frames = [await ws.receive_json_from() for _ in range(5)]
     assert [f["type"] for f in frames].count("ack") == 3
     limited = [f for f in frames if f["type"] == "error"]
@@ -331,4 +352,6 @@ async def test_revoked_token_socket_is_closed(alice, connect):
 
 
 def test_frames_are_encoded_compactly():
-    assert events.encode({"a": "你好"}) == json.dumps({"a": "你好"}, ensure_ascii=False, separators=(",", ":"))
+    assert events.encode({"a": "你好"}) == json.dumps(
+        {"a": "你好"}, ensure_ascii=False, separators=(",", ":")
+    )
