@@ -90,7 +90,9 @@ def mailbox(live_server_env) -> Mailbox:
     return Mailbox(Path(live_server_env["EMAIL_URL"].removeprefix("filemail:///")))
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright keeps an event loop running in this thread while it is open,
+# and async tests collected after the browser tests cannot start their own until it closes.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
