@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -101,7 +101,7 @@ def group_page(request: HttpRequest, group_id: int) -> HttpResponse:
     return render(request, "groups/detail.html", context)
 
 
-@_action(_lazy("Group created."))
+@_action(gettext_lazy("Group created."))
 def create(request: HttpRequest) -> Group:
     members = [_int(v) for v in request.POST.getlist("members")]
     return services.group_create(
@@ -112,17 +112,17 @@ def create(request: HttpRequest) -> Group:
     )
 
 
-@_action(_lazy("You joined the group."))
+@_action(gettext_lazy("You joined the group."))
 def join(request: HttpRequest, group_id: int) -> None:
     services.group_join(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
 
-@_action(_lazy("You left the group."), to_list=True)
+@_action(gettext_lazy("You left the group."), to_list=True)
 def leave(request: HttpRequest, group_id: int) -> None:
     services.group_leave(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
 
-@_action(_lazy("Group saved."))
+@_action(gettext_lazy("Group saved."))
 def update(request: HttpRequest, group_id: int) -> Group:
     changes: dict[str, object] = {
         "name": request.POST.get("name", ""),
@@ -134,7 +134,7 @@ def update(request: HttpRequest, group_id: int) -> Group:
     return services.group_update(user=request.user, group_id=group_id, **changes)  # type: ignore[arg-type]
 
 
-@_action(_lazy("The group was dissolved."), to_list=True)
+@_action(gettext_lazy("The group was dissolved."), to_list=True)
 def dissolve(request: HttpRequest, group_id: int) -> None:
     services.group_dissolve(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
@@ -154,12 +154,12 @@ def invite(request: HttpRequest, group_id: int) -> object:
     )
 
 
-@_action(_lazy("Member removed."))
+@_action(gettext_lazy("Member removed."))
 def remove(request: HttpRequest, group_id: int, user_id: int) -> None:
     services.group_member_remove(user=request.user, group_id=group_id, member_user_id=user_id)  # type: ignore[arg-type]
 
 
-@_action(_lazy("Role changed."))
+@_action(gettext_lazy("Role changed."))
 def role(request: HttpRequest, group_id: int, user_id: int) -> None:
     services.group_member_role_set(
         user=request.user,  # type: ignore[arg-type]
@@ -169,7 +169,7 @@ def role(request: HttpRequest, group_id: int, user_id: int) -> None:
     )
 
 
-@_action(_lazy("Ownership transferred."))
+@_action(gettext_lazy("Ownership transferred."))
 def transfer(request: HttpRequest, group_id: int) -> None:
     services.group_owner_transfer(
         user=request.user,  # type: ignore[arg-type]
@@ -178,7 +178,7 @@ def transfer(request: HttpRequest, group_id: int) -> None:
     )
 
 
-@_action(_lazy("Your settings for this group were saved."))
+@_action(gettext_lazy("Your settings for this group were saved."))
 def my_settings(request: HttpRequest, group_id: int) -> None:
     services.group_member_settings_set(
         user=request.user,  # type: ignore[arg-type]
@@ -188,12 +188,12 @@ def my_settings(request: HttpRequest, group_id: int) -> None:
     )
 
 
-@_action(_lazy("You joined the group."))
+@_action(gettext_lazy("You joined the group."))
 def invitation_accept(request: HttpRequest, invitation_id: int) -> Group:
     member = services.group_invitation_accept(user=request.user, invitation_id=invitation_id)  # type: ignore[arg-type]
     return member.group
 
 
-@_action(_lazy("Invitation declined."))
+@_action(gettext_lazy("Invitation declined."))
 def invitation_reject(request: HttpRequest, invitation_id: int) -> None:
     services.group_invitation_reject(user=request.user, invitation_id=invitation_id)  # type: ignore[arg-type]
