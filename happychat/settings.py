@@ -262,6 +262,8 @@ ROBOT_BREAKER_SECONDS = env.float("ROBOT_BREAKER_SECONDS", default=30.0)
 ROBOT_MEMORY_TURNS = env.int("ROBOT_MEMORY_TURNS", default=10)
 
 # --- Content safety (safety/) ----------------------------------------------------------
+# How often a process rereads the sensitive-word version (edits here apply at once).
+SAFETY_RECHECK_SECONDS = env.float("SAFETY_RECHECK_SECONDS", default=2.0)
 SAFETY_CHECKERS = env.list("SAFETY_CHECKERS", default=["safety.checkers.sensitive_words"])
 # Add "safety.checkers.http_moderation" to SAFETY_CHECKERS to use an external service.
 SAFETY_MODERATION_URL = env.str("SAFETY_MODERATION_URL", default="")

@@ -26,7 +26,7 @@ _warmed = threading.Event()
 
 def message_committed(message: Any) -> None:
     """Schedule the robot's answer to a stored message, if it should answer; never block."""
-    if getattr(message, "kind", "text") != "text" or not getattr(message, "body", ""):
+    if not _may_concern_robot(message):
         return
     if not _warmed.is_set():
         _warmed.set()
@@ -64,6 +64,14 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
 async def _run_async(message_id: int) -> None:
     # A worker thread of the server's loop, not the request's thread: sending stays fast.
     await sync_to_async(_run, thread_sensitive=False)(message_id)
+
+
+def _may_concern_robot(message: Any) -> bool:
+    """Cheap, query-free pre-check so ordinary chat never wakes a robot thread."""
+    if message.kind != "text" or not message.body or message.sender.is_robot:
+        return False
+    kind = message.conversation.kind
+    return kind == "robot" or (kind == "group" and "@" in message.body)
 
 
 def _forget(future: Future[None]) -> None:

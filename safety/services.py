@@ -12,7 +12,7 @@ from chat.errors import InvalidInput, NotFound
 from safety.checkers import configured_checkers
 from safety.matcher import fold_word
 from safety.models import Action, MessageReport, SafetyPolicy, SensitiveWord
-from safety.selectors import message_visible_to
+from safety.selectors import message_visible_to, policy_forget
 
 
 def text_filter(*, text: str, field: str) -> str:
@@ -26,6 +26,7 @@ def _words_changed() -> None:
     policy, _created = SafetyPolicy.objects.select_for_update().get_or_create(pk=1)
     policy.words_version = uuid.uuid4().hex
     policy.save(update_fields=["words_version", "updated_at"])
+    policy_forget()
 
 
 def _clean_word(word: str) -> str:
@@ -94,6 +95,7 @@ def safety_policy_update(*, default_action: str) -> SafetyPolicy:
     policy.default_action = default_action
     policy.words_version = uuid.uuid4().hex
     policy.save()
+    policy_forget()
     return policy
 
 

@@ -13,6 +13,15 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_word_matcher():
+    # The compiled sensitive-word matcher is cached per process; tests roll back their
+    # words, so each starts from the database again.
+    from safety.selectors import policy_forget
+
+    policy_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; tests about hashing itself set their own hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,11 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import are_friends, is_blocked
 from chat import events
 from chat.errors import (
     Busy,
@@ -47,41 +45,70 @@ def _validate(*, client_id: Any, kind: Any, body: Any, attachment_id: Any) -> No
         raise InvalidAttachment("`attachment` must be an upload id.")
 
 
+# The send path runs a handful of fixed statements: building ORM queries cost more than
+# running them (~0.5 ms each in Python against ~0.05 ms in SQLite), so they are written
+# out once here, in SQL that SQLite (3.35+) and PostgreSQL both accept.
+# Who may post: an active member; in a direct conversation only while the two are friends
+# (accounts.selectors.are_friends) and the peer has not blocked the sender (is_blocked).
+_AUTHORIZE_SQL = """
+SELECT m.is_active, c.kind,
+  CASE WHEN c.kind = 'direct' THEN COALESCE((
+    SELECT CASE
+      WHEN NOT EXISTS (SELECT 1 FROM accounts_friendship f
+                       WHERE f.user_id = m.user_id AND f.friend_id = o.user_id) THEN 'not_friends'
+      WHEN EXISTS (SELECT 1 FROM accounts_block b
+                   WHERE b.user_id = o.user_id AND b.blocked_id = m.user_id) THEN 'blocked'
+      ELSE 'ok' END
+    FROM chat_conversationmember o
+    WHERE o.conversation_id = m.conversation_id AND o.user_id <> m.user_id
+    LIMIT 1), 'not_friends')
+  ELSE 'ok' END
+FROM chat_conversationmember m JOIN chat_conversation c ON c.id = m.conversation_id
+WHERE m.conversation_id = %s AND m.user_id = %s
+"""
+_NEXT_SEQ_SQL = (
+    "UPDATE chat_conversation SET last_seq = last_seq + 1, last_message_at = %s WHERE id = %s "
+    "RETURNING last_seq"
+)
+_INSERT_SQL = (
+    "INSERT INTO chat_message (conversation_id, seq, sender_id, kind, body, attachment_id, "
+    "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
+_READ_OWN_SQL = (
+    "UPDATE chat_conversationmember SET last_read_seq = %s "
+    "WHERE conversation_id = %s AND user_id = %s"
+)
+_EXISTING_SQL = (
+    "SELECT id, conversation_id FROM chat_message WHERE sender_id = %s AND client_id = %s"
+)
+
+
 def _authorize(*, sender: User, conversation_id: int) -> Conversation:
-    """The conversation, if `sender` may post in it now."""
-    member = (
-        ConversationMember.objects.select_related("conversation")
-        .filter(conversation_id=conversation_id, user=sender)
-        .first()
-    )
-    if member is None:
+    """The conversation (id and kind only), if `sender` may post in it now."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTHORIZE_SQL, [conversation_id, sender.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound("No such conversation.")
-    if not member.is_active:
+    is_active, kind, verdict = row
+    if not is_active:
         raise NotMember()
-    conversation = member.conversation
-    if conversation.kind == Conversation.Kind.DIRECT:
-        peer_id = (
-            ConversationMember.objects.filter(conversation=conversation)
-            .exclude(user=sender)
-            .values_list("user_id", flat=True)
-            .first()
-        )
-        if peer_id is None or not are_friends(sender.pk, peer_id):
-            raise NotFriends()
-        if is_blocked(peer_id, sender.pk):
-            raise NotFriends("This person does not accept your messages.")
-    return conversation
+    if verdict == "not_friends":
+        raise NotFriends()
+    if verdict == "blocked":
+        raise NotFriends("This person does not accept your messages.")
+    return Conversation(pk=conversation_id, kind=kind)
 
 
 def _existing(*, sender: User, client_id: str, conversation_id: int) -> Message | None:
-    found = (
-        Message.objects.select_related("attachment")
-        .filter(sender=sender, client_id=client_id)
-        .first()
-    )
-    if found is not None and found.conversation_id != conversation_id:
+    with connection.cursor() as cursor:
+        cursor.execute(_EXISTING_SQL, [sender.pk, client_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[1] != conversation_id:
         raise Conflict("This message id was already used in another conversation.")
-    return found
+    return Message.objects.select_related("attachment", "conversation").get(pk=row[0])
 
 
 def _filter_text(body: str) -> str:
@@ -163,13 +190,31 @@ def _store(
 
             attachment = access_upload_for_attachment(user=sender, upload_id=attachment_id)
         now = timezone.now()
-        # The row update takes the conversation's write lock: concurrent senders queue here,
-        # so seq is gap-free; a rollback gives the number back.
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_seq=F("last_seq") + 1, last_message_at=now
-        )
-        seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation.pk)
-        message = Message.objects.create(
+        with connection.cursor() as cursor:
+            # The row update takes the conversation's write lock: concurrent senders queue
+            # here, so seq is gap-free; a rollback gives the number back.
+            cursor.execute(
+                _NEXT_SEQ_SQL, [connection.ops.adapt_datetimefield_value(now), conversation.pk]
+            )
+            seq = cursor.fetchone()[0]
+            cursor.execute(
+                _INSERT_SQL,
+                [
+                    conversation.pk,
+                    seq,
+                    sender.pk,
+                    kind,
+                    body,
+                    attachment.pk if attachment else None,
+                    client_id,
+                    connection.ops.adapt_datetimefield_value(now),
+                ],
+            )
+            message_id = cursor.fetchone()[0]
+            # Sending means having read everything up to one's own message.
+            cursor.execute(_READ_OWN_SQL, [seq, conversation.pk, sender.pk])
+        message = Message(
+            pk=message_id,
             conversation=conversation,
             seq=seq,
             sender=sender,
@@ -177,12 +222,8 @@ def _store(
             body=body,
             attachment=attachment,
             client_id=client_id,
+            created_at=now,
         )
-        # Sending means having read everything up to one's own message.
-        ConversationMember.objects.filter(conversation=conversation, user=sender).update(
-            last_read_seq=seq
-        )
-        message.sender = sender
         events.message_created(message_payload=message_payload(message), origin=origin)
         transaction.on_commit(lambda: _after_commit(message))
     return message
