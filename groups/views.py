@@ -20,6 +20,7 @@ from accounts.selectors_friends import friendship_list
 from chat.errors import DomainError, InvalidInput, NotFound
 from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
+from robot.services import robot_group_join, robot_group_leave
 
 StrOrPromise = str | Promise
 
@@ -97,6 +98,7 @@ def group_page(request: HttpRequest, group_id: int) -> HttpResponse:
         "members": [(m, m.alias or remarks.get(m.user_id) or m.user.display_name) for m in members],
         "invitable": [f for f in friendship_list(user=user) if f.friend_id not in in_group],
         "muted": selectors.group_muted(group=group, user=user) if member else False,
+        "robot_here": any(m.user.is_robot for m in members),
     }
     return render(request, "groups/detail.html", context)
 
@@ -176,6 +178,16 @@ def transfer(request: HttpRequest, group_id: int) -> None:
         group_id=group_id,
         new_owner_id=_int(request.POST.get("user")),
     )
+
+
+@_action(gettext_lazy("The robot joined the group."))
+def robot_add(request: HttpRequest, group_id: int) -> None:
+    robot_group_join(user=request.user, group_id=group_id)  # type: ignore[arg-type]
+
+
+@_action(gettext_lazy("The robot left the group."))
+def robot_remove(request: HttpRequest, group_id: int) -> None:
+    robot_group_leave(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
 
 @_action(gettext_lazy("Your settings for this group were saved."))

@@ -14,14 +14,15 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.serializers import user_payload
 from chat import events
-from chat.errors import Conflict, ContentBlocked, NotFound, PermissionDenied
+from chat.errors import Conflict, ContentBlocked, NotFound, NotMember, PermissionDenied
 from chat.models import Conversation, ConversationMember, Message
 from chat.services.conversations import (
     conversation_member_remove,
     conversation_members_add,
     robot_user,
 )
-from groups.models import GroupMember
+from groups.models import Group, GroupMember
+from groups.selectors import access_group
 from groups.serializers import group_brief
 from robot.backends import configured_backend
 from robot.engine import Answer, answer_offline, language_of, say
@@ -152,19 +153,24 @@ def robot_memory_record(*, user: User, text: str, reply: str) -> None:
     RobotTurn.objects.filter(user=user).exclude(id__in=keep).delete()
 
 
+def _group_managed_by(*, user: User, group_id: int, denied: str) -> Group:
+    """The live group `user` owns or administers, locked for the change; else a domain error."""
+    group, membership = access_group(user=user, group_id=group_id)
+    if membership is None:
+        raise NotMember(_("You are not a member of this group."))
+    if membership.role not in (GroupMember.Role.OWNER, GroupMember.Role.ADMIN):
+        raise PermissionDenied(denied)
+    Group.objects.select_for_update().filter(pk=group.pk).first()
+    return group
+
+
 @transaction.atomic
 def robot_group_join(*, user: User, group_id: int) -> GroupMember:
     """Add the robot to a group the user owns or administers; it answers when mentioned."""
-    membership = (
-        GroupMember.objects.select_related("group", "group__conversation")
-        .filter(group_id=group_id, user=user, group__dissolved_at__isnull=True)
-        .first()
+    group = _group_managed_by(
+        user=user, group_id=group_id, denied=_("Only the owner or an admin can add the robot.")
     )
-    if membership is None:
-        raise NotFound(_("No such group."))
-    if membership.role not in (GroupMember.Role.OWNER, GroupMember.Role.ADMIN):
-        raise PermissionDenied(_("Only the owner or an admin can add the robot."))
-    group, robot = membership.group, robot_user()
+    robot = robot_user()
     member, created = GroupMember.objects.get_or_create(
         group=group, user=robot, defaults={"role": GroupMember.Role.MEMBER}
     )
@@ -183,16 +189,13 @@ def robot_group_join(*, user: User, group_id: int) -> GroupMember:
 @transaction.atomic
 def robot_group_leave(*, user: User, group_id: int) -> None:
     """Remove the robot from a group the user owns or administers."""
-    membership = GroupMember.objects.filter(group_id=group_id, user=user).first()
-    if membership is None:
-        raise NotFound(_("No such group."))
-    if membership.role not in (GroupMember.Role.OWNER, GroupMember.Role.ADMIN):
-        raise PermissionDenied(_("Only the owner or an admin can remove the robot."))
+    group = _group_managed_by(
+        user=user, group_id=group_id, denied=_("Only the owner or an admin can remove the robot.")
+    )
     robot = robot_user()
-    deleted, _details = GroupMember.objects.filter(group_id=group_id, user=robot).delete()
+    deleted, _details = GroupMember.objects.filter(group=group, user=robot).delete()
     if not deleted:
         raise NotFound(_("The robot is not in this group."))
-    group = membership.group
     conversation_member_remove(conversation=group.conversation, user_id=robot.pk)
     member_ids = list(GroupMember.objects.filter(group=group).values_list("user_id", flat=True))
     events.user_event(

@@ -3,7 +3,8 @@
 The scene: `owner` owns a private group "Secret Garden" (and a public one, "Open Field")
 with `admin` and `member`; `exmember` was in both and left; `friend` is the owner's friend
 outside the groups; `stranger` knows nobody. `newbie` is every member's friend; `asker` has
-asked the owner to be friends; `friend` has an invitation to the private group.
+asked the owner to be friends; `friend` has an invitation to the private group. The robot
+is in the public group only.
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from groups.services import (
     group_member_add,
     group_member_role_set,
 )
+from robot.services import robot_group_join
 from tests.factories import UserFactory
 from tests.groups.conftest import make_friends
 
@@ -71,6 +73,7 @@ def scene(people) -> Scene:
     invitation = group_member_add(
         user=people["owner"], group_id=groups[0].pk, invitee_id=people["friend"].pk
     )
+    robot_group_join(user=people["owner"], group_id=groups[1].pk)
     return Scene({**people, "newbie": newbie}, groups[0], groups[1], request.pk, invitation.pk)
 
 
@@ -193,6 +196,9 @@ MATRIX = [
         admin=200,
         owner=200,
     ),
+    row("post", "groups/{g}/robot/", None, **NON, member=403, admin=201, owner=201),
+    # the robot is not in the private group: nothing to remove
+    row("delete", "groups/{g}/robot/", None, **NON, member=403, admin=404, owner=404),
     row("get", "group-invitations/", None, **ALL_OK),
     row(
         "post",
@@ -277,6 +283,28 @@ MATRIX = [
     row(
         "delete",
         "groups/{p}/members/{member}/",
+        None,
+        stranger=403,
+        friend=403,
+        member=403,
+        admin=204,
+        owner=204,
+        exmember=403,
+    ),
+    row(
+        "post",
+        "groups/{p}/robot/",
+        None,
+        stranger=403,
+        friend=403,
+        member=403,
+        admin=409,
+        owner=409,
+        exmember=403,
+    ),
+    row(
+        "delete",
+        "groups/{p}/robot/",
         None,
         stranger=403,
         friend=403,

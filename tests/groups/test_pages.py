@@ -116,3 +116,31 @@ def test_public_add_from_page(people):
     group_member_add(user=people["owner"], group_id=g.pk, invitee_id=people["member"].pk)
     page = browser(people["owner"]).get(f"/groups/{g.pk}/").content.decode()
     assert 'data-testid="member-member"' in page
+
+
+def test_owner_adds_and_removes_the_robot_from_the_page(people):
+    g = group_create(owner=people["owner"], name="G", member_ids=[people["member"].pk])
+    owner = browser(people["owner"])
+    assert 'data-testid="robot-add"' in owner.get(f"/groups/{g.pk}/").content.decode()
+
+    response = owner.post(f"/groups/{g.pk}/robot/add/", follow=True)
+
+    page = response.content.decode()
+    assert "The robot joined the group." in page
+    assert 'data-testid="member-robot"' in page
+    assert 'data-testid="robot-remove"' in page
+    assert GroupMember.objects.filter(group=g, user__is_robot=True).exists()
+    response = owner.post(f"/groups/{g.pk}/robot/remove/", follow=True)
+    assert "The robot left the group." in response.content.decode()
+    assert not GroupMember.objects.filter(group=g, user__is_robot=True).exists()
+
+
+def test_plain_member_sees_no_robot_button_and_cannot_add_it(people):
+    g = group_create(owner=people["owner"], name="G", member_ids=[people["member"].pk])
+    member = browser(people["member"])
+    assert 'data-testid="robot-add"' not in member.get(f"/groups/{g.pk}/").content.decode()
+
+    response = member.post(f"/groups/{g.pk}/robot/add/", follow=True)
+
+    assert "Only the owner or an admin can add the robot." in response.content.decode()
+    assert not GroupMember.objects.filter(group=g, user__is_robot=True).exists()

@@ -7,6 +7,7 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from rest_framework.test import APIClient
 
 from chat.events import conversation_group
 from chat.models import Message
@@ -208,6 +209,29 @@ def test_robot_answers_in_a_group_when_mentioned(other_user, group_with_robot):
     say(other_user, conversation_id, "@HappyBot 怎么建群", "g-3")
     replies = wait_for_reply(conversation_id, count=2)
     assert "新建群聊" in replies[1].body
+
+
+def test_owner_adds_the_robot_over_rest_and_it_answers_in_the_group(user, other_user):
+    group = group_create(owner=user, name="Hikers")
+    group_join(user=other_user, group_id=group.pk)
+    owner = APIClient()
+    owner.force_authenticate(user)
+
+    response = owner.post(f"/api/v1/groups/{group.pk}/robot/")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["user"]["username"] == robot_user().username
+    assert response.json()["role"] == "member"
+    say(other_user, group.conversation_id, "@robot /time", "t-1")
+    assert dispatch.wait_idle(timeout=5)
+    replies = robot_messages(group.conversation_id)
+    assert len(replies) == 1
+    assert replies[0].body.startswith(f"@{other_user.display_name} It is ")
+
+    assert owner.delete(f"/api/v1/groups/{group.pk}/robot/").status_code == 204
+    say(other_user, group.conversation_id, "@robot /time", "t-2")
+    assert dispatch.wait_idle(timeout=5)
+    assert len(robot_messages(group.conversation_id)) == 1
 
 
 def test_robot_stays_quiet_in_a_group_it_is_not_in(user, other_user):
