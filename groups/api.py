@@ -236,7 +236,7 @@ class GroupLeaveApi(APIView):
         request=None,
         responses={204: OpenApiResponse(description="Left."), **ERRORS},
         description="Leave a group. A leaving owner hands the group to the oldest admin, "
-        "else the oldest member; the last member leaving dissolves it.",
+        "else the oldest member (never the robot); the last person leaving dissolves it.",
     )
     def post(self, request: Request, group_id: int) -> Response:
         services.group_leave(user=me(request), group_id=group_id)

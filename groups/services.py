@@ -11,7 +11,8 @@ Defaults and rules:
   the owner removes anyone). Only the owner appoints or demotes admins, transfers
   ownership (the old owner becomes a member) and dissolves the group.
 - Leaving: a leaving owner needs no transfer first; ownership passes to the oldest admin,
-  else the oldest member. The last member leaving dissolves the group.
+  else the oldest member, never to the robot. The last person leaving dissolves the group,
+  even if the robot is still in it.
 - A member who leaves or is removed stops receiving at once and cannot send
   (`not_member`), but keeps the history up to that moment (chat's `left_seq`).
 - Each member has an alias inside the group (群昵称) and a mute setting (which also mutes
@@ -177,8 +178,13 @@ def _add_member(*, group: Group, user: User, by: User | None) -> GroupMember:
     return member
 
 
-def _oldest(group: Group, role: str) -> GroupMember | None:
-    return GroupMember.objects.filter(group=group, role=role).order_by("created_at", "id").first()
+def _oldest_human(group: Group, role: str) -> GroupMember | None:
+    """The longest-standing person with `role`; the robot is never a candidate for owner."""
+    return (
+        GroupMember.objects.filter(group=group, role=role, user__is_robot=False)
+        .order_by("created_at", "id")
+        .first()
+    )
 
 
 def _remove_member(*, group: Group, member: GroupMember, reason: str, by: User) -> None:
@@ -187,14 +193,15 @@ def _remove_member(*, group: Group, member: GroupMember, reason: str, by: User) 
     member.delete()
     conversation_member_remove(conversation=group.conversation, user_id=member.user_id)
     remaining = group_member_ids(group=group)
-    if not remaining:
-        _dissolve(group=group, member_ids=[member.user_id], by=by)
+    if not GroupMember.objects.filter(group=group, user__is_robot=False).exists():
+        # No people left (at most the robot): nobody could own or use the group.
+        _dissolve(group=group, member_ids=[member.user_id, *remaining], by=by)
         return
     new_owner = None
     if was_owner:
         # The rule: ownership passes to the oldest admin, else the oldest member.
-        new_owner = _oldest(group, Role.ADMIN) or _oldest(group, Role.MEMBER)
-        assert new_owner is not None  # noqa: S101 -- `remaining` is not empty
+        new_owner = _oldest_human(group, Role.ADMIN) or _oldest_human(group, Role.MEMBER)
+        assert new_owner is not None  # noqa: S101 -- a person remains
         new_owner.role = Role.OWNER
         new_owner.save(update_fields=["role"])
         Group.objects.filter(pk=group.pk).update(owner=new_owner.user)
@@ -469,6 +476,8 @@ def group_owner_transfer(*, user: User, group_id: int, new_owner_id: int) -> Gro
     target = _target(group, new_owner_id)
     if target.pk == old.pk:
         raise InvalidInput(_("You already own this group."))
+    if target.user.is_robot:
+        raise InvalidInput(_("The robot cannot own a group."))
     # Demote first: the database allows one owner per group at any moment.
     old.role = Role.MEMBER
     old.save(update_fields=["role"])

@@ -16,6 +16,7 @@ from chat.errors import (
     PermissionDenied,
 )
 from chat.models import Conversation, ConversationMember
+from chat.services.conversations import robot_user
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.selectors import access_group, group_invitation_list, group_list
 from groups.services import (
@@ -32,6 +33,7 @@ from groups.services import (
     group_owner_transfer,
     group_update,
 )
+from robot.services import robot_group_join
 from tests.factories import UserFactory
 from tests.groups.conftest import make_friends
 
@@ -353,6 +355,52 @@ def test_last_member_leaving_dissolves_the_group(people, published, commit):
     g.refresh_from_db()
     assert g.dissolved_at is not None
     assert published.recipients("group_dissolved") == [people["owner"].pk]
+
+
+def test_last_person_leaving_dissolves_the_group_even_with_the_robot_in_it(
+    people, published, commit
+):
+    g = group_create(owner=people["owner"], name="Bot and me", member_ids=[people["member"].pk])
+    robot_group_join(user=people["owner"], group_id=g.pk)
+    group_leave(user=people["member"], group_id=g.pk)
+    with commit():
+        group_leave(user=people["owner"], group_id=g.pk)
+    g.refresh_from_db()
+    assert g.dissolved_at is not None
+    assert g.owner == people["owner"]
+    assert not GroupMember.objects.filter(group=g).exists()
+    assert active(g) == set()
+    assert people["owner"].pk in published.recipients("group_dissolved")
+
+
+def test_leaving_owner_never_hands_the_group_to_the_robot(people):
+    g = group_create(owner=people["owner"], name="G")
+    robot_group_join(user=people["owner"], group_id=g.pk)  # the oldest member after the owner
+    group_member_add(user=people["owner"], group_id=g.pk, invitee_id=people["member"].pk)
+    group_leave(user=people["owner"], group_id=g.pk)
+    g.refresh_from_db()
+    assert g.owner == people["member"]
+    assert roles(g) == {"member": "owner", "robot": "member"}
+
+
+def test_an_admin_robot_is_passed_over_for_ownership(people):
+    g = group_create(owner=people["owner"], name="G", member_ids=[people["member"].pk])
+    robot_group_join(user=people["owner"], group_id=g.pk)
+    group_member_role_set(
+        user=people["owner"], group_id=g.pk, member_user_id=robot_user().pk, role="admin"
+    )
+    group_leave(user=people["owner"], group_id=g.pk)
+    g.refresh_from_db()
+    assert g.owner == people["member"]
+    assert roles(g) == {"member": "owner", "robot": "admin"}
+
+
+def test_ownership_cannot_be_transferred_to_the_robot(people):
+    g = group_create(owner=people["owner"], name="G")
+    robot_group_join(user=people["owner"], group_id=g.pk)
+    with pytest.raises(InvalidInput):
+        group_owner_transfer(user=people["owner"], group_id=g.pk, new_owner_id=robot_user().pk)
+    assert roles(g) == {"owner": "owner", "robot": "member"}
 
 
 def test_admin_removes_members_but_not_the_owner_or_other_admins(people, group, published, commit):
