@@ -43,7 +43,7 @@ def clean_remark(remark: object) -> str:
 
 
 def clean_request_message(message: object) -> str:
-    """The one place a friend request's message is validated (and, later, filtered)."""
+    """The one place a friend request's message is validated and content-filtered."""
     if message is None:
         return ""
     if not isinstance(message, str):
@@ -53,7 +53,7 @@ def clean_request_message(message: object) -> str:
         raise InvalidInput(
             _("The message is at most %(n)d characters.") % {"n": REQUEST_MESSAGE_MAX}
         )
-    return message
+    return text_filter(text=message, field="friend_request") if message else message
 
 
 def _person(user_id: int) -> User:

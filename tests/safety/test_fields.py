@@ -1,11 +1,12 @@
-"""Nicknames, bios, group names, notices, aliases and remarks pass the same word filter."""
+"""Nicknames, bios, group names, notices, aliases, remarks and friend-request messages pass
+the same word filter."""
 
 import pytest
 from django.test import RequestFactory
 
-from accounts.models import Friendship, User
+from accounts.models import FriendRequest, Friendship, User
 from accounts.services import user_profile_update, user_register
-from accounts.services_friends import friend_remark_set
+from accounts.services_friends import friend_remark_set, friend_request_send
 from chat.errors import ContentBlocked, ValidationFailed
 from groups.models import Group, GroupMember
 from groups.services import group_create, group_member_settings_set, group_update
@@ -129,3 +130,28 @@ def test_blocked_remark_is_refused_and_nothing_changes(user, other_user, friends
 def test_masked_remark_is_stored_masked(user, other_user, friendship, remark, stored):
     friend_remark_set(user=user, friend_id=other_user.pk, remark=remark)
     assert Friendship.objects.get(user=user, friend=other_user).remark == stored
+
+
+@pytest.mark.parametrize("message", BLOCKED)
+def test_blocked_friend_request_message_is_refused_and_nothing_is_sent(user, other_user, message):
+    with pytest.raises(ContentBlocked) as caught:
+        friend_request_send(from_user=user, to_user_id=other_user.pk, message=message)
+    assert caught.value.extra == {"field": "friend_request"}
+    assert not FriendRequest.objects.exists()
+
+
+@pytest.mark.parametrize(("message", "stored"), MASKED)
+def test_masked_friend_request_message_is_stored_masked(user, other_user, message, stored):
+    friend_request_send(from_user=user, to_user_id=other_user.pk, message=message)
+    assert FriendRequest.objects.get(from_user=user, to_user=other_user).message == stored
+
+
+def test_blocked_friend_request_over_rest_answers_content_blocked(api_client, other_user):
+    response = api_client.post(
+        "/api/v1/friend-requests/",
+        {"to": other_user.pk, "message": "hi, ＳＣＡＭ here"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "content_blocked"
+    assert not FriendRequest.objects.exists()
