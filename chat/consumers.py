@@ -134,6 +134,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     token_key: str | None = None
 
     async def connect(self) -> None:
+        events.bind_loop(asyncio.get_running_loop())
         self.bad_frames = 0
         self.last_seen = time.monotonic()
         self.subscriptions: set[int] = set()

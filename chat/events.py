@@ -10,12 +10,13 @@ Channel-layer groups:
   conv.<id>   every socket subscribed to one conversation (messages, reads, typing, presence)
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -35,11 +36,53 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+_Queue = asyncio.Queue[tuple[list[str], dict[str, Any]]]
+_publishers: dict[asyncio.AbstractEventLoop, tuple[_Queue, asyncio.Task[None]]] = {}
+
+
+def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Remember the server's event loop, so threads with no loop of their own can publish."""
+    global _server_loop
+    _server_loop = loop
+
+
+def _target_loop() -> asyncio.AbstractEventLoop | None:
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None) or _server_loop
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+def _enqueue(groups: list[str], event: dict[str, Any]) -> None:
+    loop = asyncio.get_running_loop()
+    if loop not in _publishers:
+        for old in [lp for lp in _publishers if lp.is_closed()]:
+            del _publishers[old]
+        queue: _Queue = asyncio.Queue()
+        _publishers[loop] = (queue, loop.create_task(_publisher(queue)))
+    _publishers[loop][0].put_nowait((groups, event))
+
+
+async def _publisher(queue: _Queue) -> None:
+    """Send queued events one after another, so they go out in commit order."""
+    while True:
+        groups, event = await queue.get()
+        await send_now(groups, event)
+
+
 def _group_send(groups: Iterable[str], event: dict[str, Any]) -> None:
+    """Hand the event to the server loop without waiting for it (the writer thread must not
+    block on the loop); with no running server loop (scripts, tests), send it here."""
+    targets = list(groups)
+    loop = _target_loop()
+    if loop is not None:
+        loop.call_soon_threadsafe(_enqueue, targets, event)
+        return
     layer = get_channel_layer()
     if layer is None:
         return
-    for group in groups:
+    for group in targets:
         try:
             async_to_sync(layer.group_send)(group, event)
         except Exception:  # a lost wake-up is repaired by sync; never fail the caller
