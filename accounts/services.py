@@ -22,12 +22,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
-from accounts.avatars import avatar_process
 from accounts.models import User
 from accounts.selectors_auth import user_is_activated
 from chat import events
-from chat.errors import AccountInactive, ContentBlocked, InvalidCredentials, ValidationFailed
+from chat.errors import (
+    AccountInactive,
+    ContentBlocked,
+    InvalidAttachment,
+    InvalidCredentials,
+    UnreadableImage,
+    ValidationFailed,
+)
 from chat.services import conversation_robot_ensure
+from happychat.images import avatar_image
 from safety.services import text_filter
 
 logger = logging.getLogger("happychat.accounts")
@@ -247,9 +254,11 @@ def user_profile_update(
     new_avatar = None
     if avatar is not None:
         try:
-            new_avatar = avatar_process(avatar)
-        except ValidationFailed as exc:
-            errors.update(exc.extra.get("errors", {}))
+            new_avatar = avatar_image(file=avatar)
+        except UnreadableImage:
+            _add(errors, "avatar", _("Upload a JPEG, PNG, GIF or WebP image."))
+        except InvalidAttachment as exc:
+            _add(errors, "avatar", exc.detail)
     if errors:
         raise ValidationFailed(_("Some fields are invalid."), errors=errors)
 

@@ -71,6 +71,12 @@ class InvalidAttachment(DomainError):
     default_detail = "The attachment is missing, not an allowed image, or not yours."
 
 
+class UnreadableImage(InvalidAttachment):
+    """Not a JPEG, PNG, GIF or WebP image, or damaged (same code; callers may reword it)."""
+
+    default_detail = "The file is not a valid JPEG, PNG, GIF or WebP image, or it is damaged."
+
+
 class Busy(DomainError):
     code = "busy"
     http_status = 503

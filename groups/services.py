@@ -23,15 +23,12 @@ Events (chat/events.py): conversation_created, group_joined, group_left, group_u
 group_invitation, group_dissolved.
 """
 
-import io
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
@@ -39,7 +36,6 @@ from accounts.serializers import user_payload
 from chat import events
 from chat.errors import (
     Conflict,
-    InvalidAttachment,
     InvalidInput,
     NotFound,
     NotFriends,
@@ -55,6 +51,7 @@ from chat.services.conversations import (
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.selectors import access_group, group_member_ids, group_muted
 from groups.serializers import group_brief, invitation_payload
+from happychat.images import avatar_image
 from safety.services import text_filter
 
 Role = GroupMember.Role
@@ -64,8 +61,6 @@ NAME_MAX = 64
 NOTICE_MAX = 2000
 ALIAS_MAX = 64
 MEMBERS_MAX = 500
-AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
-AVATAR_MAX_BYTES = 10 * 1024 * 1024
 
 
 # --- validation: one place per field (content filtering plugs in here) ----------------
@@ -99,28 +94,6 @@ def clean_group_alias(alias: object) -> str:
     if len(alias) > ALIAS_MAX:
         raise InvalidInput(_("An alias is at most %(n)d characters.") % {"n": ALIAS_MAX})
     return text_filter(text=alias, field="group_alias") if alias else alias
-
-
-def clean_group_avatar(upload: UploadedFile) -> ContentFile:
-    """Verify an uploaded image and re-encode it as a square-bounded PNG."""
-    from django.conf import settings
-
-    if upload.size is None or upload.size > AVATAR_MAX_BYTES:
-        raise InvalidAttachment(_("The avatar must be an image of at most 10 MB."))
-    try:
-        with Image.open(upload) as probe:
-            if probe.format not in AVATAR_FORMATS:
-                raise InvalidAttachment(_("The avatar must be a JPEG, PNG, GIF or WebP image."))
-            probe.verify()
-        upload.seek(0)
-        with Image.open(upload) as opened:
-            image = opened.convert("RGBA")
-            image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
-            out = io.BytesIO()
-            image.save(out, format="PNG")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise InvalidAttachment(_("The avatar is not a readable image.")) from None
-    return ContentFile(out.getvalue(), name="avatar.png")
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -309,7 +282,8 @@ def group_update(
         if avatar is None:
             group.avatar = ""
         else:
-            group.avatar.save("avatar.png", clean_group_avatar(avatar), save=False)
+            image = avatar_image(file=avatar)
+            group.avatar.save(image.name or "avatar", image, save=False)
         changed.append("avatar")
     if not changed:
         raise InvalidInput(_("Nothing to change."))

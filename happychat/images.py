@@ -1,4 +1,4 @@
-"""Verify, clean and re-encode uploaded images (chat uploads now, avatars later).
+"""Verify, clean and re-encode uploaded images: chat uploads and avatars (users', groups').
 
 Only JPEG, PNG, GIF and WebP are accepted, judged by the decoded data, never by the file
 name or the declared content type. The pixel count is checked from the header before any
@@ -9,19 +9,23 @@ comments, ICC profiles): the EXIF orientation is applied first and a colour prof
 converted to sRGB. A still image becomes JPEG when opaque and PNG when it uses
 transparency (WebP when the source was WebP). An animated GIF, WebP or APNG keeps its
 animation, re-encoded frame by frame in its own format, and all its frames together must
-fit the pixel budget; its thumbnail is the first frame, still.
+fit the pixel budget; its thumbnail is the first frame, still. An avatar is the cleaned
+image (its first frame) cropped to a centred square of AVATAR_SIZE pixels.
 """
 
 import io
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, ImageSequence
 
-from chat.errors import InvalidAttachment
+from chat.errors import InvalidAttachment, UnreadableImage
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 ANIMATED_FORMATS = frozenset({"GIF", "WEBP", "PNG"})
@@ -29,6 +33,10 @@ MAX_FRAMES = 500
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 DEFAULT_FRAME_MS = 100
+# An avatar's intermediate re-encode is bounded to this many avatar sides on its long side:
+# a 40-megapixel photo is not re-encoded at full size, and only a picture more than this
+# many times as long as it is wide has fewer than AVATAR_SIZE source pixels in its square.
+AVATAR_SOURCE_SIDES = 8
 
 _MEDIA_TYPES = {
     "JPEG": ("image/jpeg", "jpg"),
@@ -93,9 +101,28 @@ def process_image(
     except Exception as exc:
         # Crafted files make Pillow raise almost anything (OSError, SyntaxError, struct.error,
         # ValueError, IndexError…); every one of them means "not an image we accept".
-        raise InvalidAttachment(
+        raise UnreadableImage(
             _("The file is not a valid JPEG, PNG, GIF or WebP image, or it is damaged.")
         ) from exc
+
+
+def avatar_image(*, file: File | IO[bytes]) -> ContentFile:
+    """Verify and clean an upload as process_image does; return it as a square avatar."""
+    side: int = settings.AVATAR_SIZE
+    processed = process_image(
+        file=file,
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        max_pixels=settings.UPLOAD_MAX_PIXELS,
+        max_side=side * AVATAR_SOURCE_SIDES,
+    )
+    # Our own metadata-free output, already bounded; an animation gives its first frame.
+    with Image.open(io.BytesIO(processed.image.content)) as img:
+        img.load()
+        clean = _to_srgb(img, keep_alpha=False)
+    square = ImageOps.fit(clean, (side, side), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    encoded = _encode_still(_drop_unused_alpha(square), prefer_webp=False)
+    # A random name: nobody can guess or overwrite another avatar, and no client name leaks.
+    return ContentFile(encoded.content, name=f"{uuid.uuid4().hex}.{encoded.extension}")
 
 
 def _read_limited(file: File | IO[bytes], max_bytes: int) -> bytes:

@@ -193,6 +193,31 @@ def test_avatar_is_verified_and_resized(people, group):
         assert max(img.size) == 256
 
 
+def test_avatar_is_cropped_square_and_cleaned_like_every_upload(people, group, settings):
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"
+    out = io.BytesIO()
+    Image.new("RGB", (600, 300), "red").save(out, format="JPEG", exif=exif.tobytes())
+    upload = SimpleUploadedFile("my-holiday.jpg", out.getvalue(), content_type="image/jpeg")
+    group_update(user=people["owner"], group_id=group.pk, avatar=upload)
+    group.refresh_from_db()
+    assert "holiday" not in group.avatar.name
+    with Image.open(group.avatar.path) as img:
+        assert img.size == (settings.AVATAR_SIZE, settings.AVATAR_SIZE)
+        assert not img.getexif()
+    with open(group.avatar.path, "rb") as f:
+        assert b"SpyCam" not in f.read()
+
+
+def test_avatar_over_the_pixel_budget_is_refused_without_decoding(people, group, settings):
+    settings.UPLOAD_MAX_PIXELS = 10_000
+    upload = SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")
+    with pytest.raises(InvalidAttachment, match="pixels"):
+        group_update(user=people["owner"], group_id=group.pk, avatar=upload)
+    group.refresh_from_db()
+    assert not group.avatar
+
+
 def test_avatar_that_is_not_an_image_is_refused(people, group):
     upload = SimpleUploadedFile("a.png", b"not an image", content_type="image/png")
     with pytest.raises(InvalidAttachment):
