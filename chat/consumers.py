@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ CLOSE_REVOKED = 4003
 CLOSE_IDLE = 4008
 CLOSE_ABUSE = 4029
 MAX_BAD_FRAMES = 20
+MAX_PENDING_WRITES = 100
 TYPING_INTERVAL = 2.0
 
 # Database work from the socket runs off the event loop. Writes (send, read) go to one
@@ -143,6 +145,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing_sent: dict[int, float] = {}
         self.presence_seen: dict[int, bool] = {}
         self.send_bucket = TokenBucket(settings.CHAT_SEND_RATE, settings.CHAT_SEND_BURST)
+        self.jobs: asyncio.Queue[tuple[Coroutine[Any, Any, None], Any]] = asyncio.Queue(
+            maxsize=MAX_PENDING_WRITES
+        )
+        self.worker: asyncio.Future[None] | None = None
         await self.accept()
         user = await get_user(self.scope)
         if user.is_authenticated and origin_allowed(self.scope):
@@ -227,6 +233,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.watchdog is not None:
             self.watchdog.cancel()
+        if self.worker is not None:
+            # Writes already handed to the database finish; their acks are lost with the
+            # socket, and the client's retry with the same id gets them back.
+            self.worker.cancel()
+        while not self.jobs.empty():
+            self.jobs.get_nowait()[0].close()
         if self.user is None:
             return
         await self.channel_layer.group_discard(events.user_group(self.user.pk), self.channel_name)
@@ -316,6 +328,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         conversation_id = _int(frame, "conversation", minimum=1)
         if not self.send_bucket.take():
             raise RateLimited("Sending too fast; retry this message shortly.")
+        self.enqueue(self.store(frame, client_id, conversation_id), ref=client_id)
+
+    async def store(self, frame: dict[str, Any], client_id: str, conversation_id: int) -> None:
         message, _ = await db_write(
             message_send,
             sender=self.user,
@@ -327,6 +342,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
             origin=self.channel_name,
         )
         await self.send_json({"type": "ack", "id": client_id, "message": message_payload(message)})
+
+    def enqueue(self, job: Coroutine[Any, Any, None], *, ref: Any = None) -> None:
+        """Run a database write after this socket's earlier ones, off the receive loop.
+
+        The receive loop also forwards other people's messages to this socket: if it
+        waited for each write, deliveries would queue behind the sender's own traffic.
+        """
+        if self.jobs.full():
+            job.close()
+            raise RateLimited("Too many frames waiting; retry shortly.")
+        self.jobs.put_nowait((job, ref))
+        if self.worker is None:
+            self.worker = asyncio.ensure_future(self.work())
+
+    async def work(self) -> None:
+        while True:
+            job, ref = await self.jobs.get()
+            try:
+                await job
+            except DomainError as exc:
+                await self.send_error(exc.code, exc.detail, ref=ref, **exc.extra)
 
     async def handle_sync(self, frame: dict[str, Any]) -> None:
         raw = frame.get("cursors", {})
@@ -355,12 +391,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
 
     async def handle_read(self, frame: dict[str, Any]) -> None:
-        await db_write(
-            conversation_mark_read,
-            user=self.user,
-            conversation_id=_int(frame, "conversation", minimum=1),
-            seq=_int(frame, "seq"),
-            origin=self.channel_name,
+        self.enqueue(
+            db_write(
+                conversation_mark_read,
+                user=self.user,
+                conversation_id=_int(frame, "conversation", minimum=1),
+                seq=_int(frame, "seq"),
+                origin=self.channel_name,
+            )
         )
 
     async def handle_typing(self, frame: dict[str, Any]) -> None:

@@ -121,7 +121,7 @@ CHANNEL_LAYERS = {
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
         }
         if REDIS_URL
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+        else {"BACKEND": "chat.layers.FastInMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     )
 }
 CACHES = {

@@ -1,0 +1,64 @@
+"""The single-process channel layer, made cheap per delivered frame.
+
+Channels' InMemoryChannelLayer walks every channel and every group membership on each
+`send`, `receive` and `group_send` to expire old entries, deep-copies every message, and
+starts one task per recipient: fine for a tutorial, O(sockets) per frame for a chat server.
+Here expiry runs at most once a second; memberships never expire by age (the consumer
+leaves its groups on disconnect, while Channels' default silently drops them after a day);
+messages are passed as they are (every event HappyChat publishes is built fresh and never
+mutated by a receiver); and a group send is a loop of put_nowait.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer
+
+CLEAN_INTERVAL = 1.0
+
+
+class FastInMemoryChannelLayer(InMemoryChannelLayer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cleaned_at = 0.0
+
+    def _clean_expired(self) -> None:
+        """Drop expired messages (and their channels' memberships), at most once a second."""
+        now = time.monotonic()
+        if now - self._cleaned_at < CLEAN_INTERVAL:
+            return
+        self._cleaned_at = now
+        wall = time.time()
+        for channel, queue in list(self.channels.items()):
+            while not queue.empty() and queue._queue[0][0] < wall:  # type: ignore[attr-defined]
+                queue.get_nowait()
+                self._remove_from_groups(channel)
+                if queue.empty():
+                    self.channels.pop(channel, None)
+
+    def _put(self, channel: str, message: dict[str, Any]) -> bool:
+        """Queue the message for the channel; False if its queue is full."""
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        if queue.full():
+            return False
+        queue.put_nowait((time.time() + self.expiry, message))
+        return True
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        assert isinstance(message, dict), "message is not a dict"  # noqa: S101
+        self.require_valid_channel_name(channel)
+        if not self._put(channel, message):
+            raise ChannelFull(channel)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        assert isinstance(message, dict), "message is not a dict"  # noqa: S101
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        # A socket that stopped reading loses live frames when its queue is full; its
+        # `sync` repairs the gap.
+        for channel in list(self.groups.get(group, ())):
+            self._put(channel, message)
