@@ -20,7 +20,12 @@ def pair_key(user_a_id: int, user_b_id: int) -> str:
 
 
 def robot_user() -> User:
-    return User.objects.get(username=settings.ROBOT_USERNAME, is_robot=True)
+    """The robot (created by the accounts migrations; recreated if an operator deleted it)."""
+    robot, _ = User.objects.get_or_create(
+        username=settings.ROBOT_USERNAME,
+        defaults={"nickname": "HappyBot", "is_robot": True, "password": "!"},
+    )
+    return robot
 
 
 @transaction.atomic

@@ -23,8 +23,8 @@ from safety.services import sensitive_word_save
 from tests.robot.stub_server import stub_server
 
 # The reply is written by a worker thread with its own connection, so the data must be
-# committed; serialized_rollback restores the robot user and the seeded FAQ afterwards.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# committed; robot_knowledge puts back the seeded FAQ that a flush removes.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("robot_knowledge")]
 
 
 @pytest.fixture(autouse=True)

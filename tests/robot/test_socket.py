@@ -9,7 +9,7 @@ from chat.services.conversations import conversation_robot_ensure, robot_user
 from happychat.asgi import application
 from robot import dispatch
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("robot_knowledge")]
 
 
 @database_sync_to_async
