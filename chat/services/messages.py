@@ -12,6 +12,7 @@ from chat import events
 from chat.errors import (
     Busy,
     Conflict,
+    DomainError,
     InvalidAttachment,
     InvalidInput,
     NotFound,
@@ -72,7 +73,8 @@ _NEXT_SEQ_SQL = (
 )
 _INSERT_SQL = (
     "INSERT INTO chat_message (conversation_id, seq, sender_id, kind, body, attachment_id, "
-    "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id"
 )
 _READ_OWN_SQL = (
     "UPDATE chat_conversationmember SET last_read_seq = %s "
@@ -133,10 +135,6 @@ def message_send(
     `origin` is the sending socket's channel name, which gets an `ack` instead.
     """
     _validate(client_id=client_id, kind=kind, body=body, attachment_id=attachment_id)
-    existing = _existing(sender=sender, client_id=client_id, conversation_id=conversation_id)
-    if existing is not None:
-        existing.sender = sender
-        return existing, False
     try:
         message = _store(
             sender=sender,
@@ -147,10 +145,13 @@ def message_send(
             attachment_id=attachment_id,
             origin=origin,
         )
-    except IntegrityError:
-        # A racing retry of the same (sender, client_id) committed first: return that one.
+    except (_AlreadyStored, IntegrityError, DomainError) as exc:
+        # A retry (also one racing the first attempt, or arriving after the sender lost the
+        # right to post) gets the stored message back; anything else is a real refusal.
         existing = _existing(sender=sender, client_id=client_id, conversation_id=conversation_id)
         if existing is None:
+            if isinstance(exc, _AlreadyStored):
+                raise Busy(retryable=True) from exc
             raise
         existing.sender = sender
         return existing, False
@@ -160,6 +161,10 @@ def message_send(
         logger.warning("message_send: storage unavailable: %s", exc)
         raise Busy(retryable=True) from exc
     return message, True
+
+
+class _AlreadyStored(Exception):
+    """The (sender, client_id) insert found an existing row; the transaction rolls back."""
 
 
 def _unavailable(exc: OperationalError) -> bool:
@@ -210,7 +215,10 @@ def _store(
                     connection.ops.adapt_datetimefield_value(now),
                 ],
             )
-            message_id = cursor.fetchone()[0]
+            inserted = cursor.fetchone()
+            if inserted is None:
+                raise _AlreadyStored
+            message_id = inserted[0]
             # Sending means having read everything up to one's own message.
             cursor.execute(_READ_OWN_SQL, [seq, conversation.pk, sender.pk])
         message = Message(

@@ -208,3 +208,14 @@ def test_concurrent_senders_get_gap_free_seq_on_sqlite(alice, bob, carol, trio):
     assert errors == []
     seqs = sorted(Message.objects.filter(conversation=trio).values_list("seq", flat=True))
     assert seqs == list(range(1, 91))
+
+
+def test_retry_after_losing_the_right_to_post_still_gets_the_original(alice, bob, trio):
+    first, _ = message_send(sender=bob, conversation_id=trio.pk, client_id="m1", body="hi")
+    conversation_member_remove(conversation=trio, user_id=bob.pk)
+    again, created = message_send(sender=bob, conversation_id=trio.pk, client_id="m1", body="hi")
+    assert (again.pk, again.seq, created) == (first.pk, 1, False)
+    with pytest.raises(NotMember):
+        message_send(sender=bob, conversation_id=trio.pk, client_id="m2", body="new")
+    trio.refresh_from_db()
+    assert trio.last_seq == 1
