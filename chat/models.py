@@ -27,9 +27,7 @@ class Conversation(models.Model):
 
 
 class ConversationMember(models.Model):
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="members"
-    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_members"
     )

@@ -59,7 +59,10 @@ def django_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 def manage(env: Mapping[str, str], *args: str) -> None:
     subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=dict(env), check=True,
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=dict(env),
+        check=True,
         stdout=subprocess.DEVNULL,
     )
 
@@ -84,9 +87,20 @@ class Daphne:
     def start(self) -> Daphne:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "happychat.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                PYTHON,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "happychat.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, proc=self.proc)
         return self
