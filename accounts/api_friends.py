@@ -4,8 +4,6 @@ Each view parses input, calls one service (or selector) and serializes. Errors h
 shape `{"code", "detail"}` (plus `errors` for malformed fields), see `accounts.api`.
 """
 
-from typing import cast
-
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -20,19 +18,13 @@ from rest_framework.views import APIView
 from accounts import selectors_friends as selectors
 from accounts import services_friends as services
 from accounts.api import ErrorSerializer, UserSerializer, parse
-from accounts.models import User
 from accounts.serializers_friends import (
     block_payload,
     friend_payload,
     friend_request_payload,
     users_payload,
 )
-
-
-def me(request: Request) -> User:
-    """The signed-in user (every view here requires authentication)."""
-    return cast(User, request.user)
-
+from happychat.api import me
 
 # --- shapes ---------------------------------------------------------------------------
 

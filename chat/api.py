@@ -21,6 +21,7 @@ from chat.serializers import (
     message_payload,
 )
 from chat.services.messages import conversation_mark_read, conversation_mute_set, message_send
+from happychat.api import me
 
 
 class ConversationListApi(APIView):
@@ -29,13 +30,13 @@ class ConversationListApi(APIView):
         summary="The user's conversations, newest activity first, with unread counts.",
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.conversation_list(user=request.user))
+        return Response(selectors.conversation_list(user=me(request)))
 
 
 class ConversationDetailApi(APIView):
     @extend_schema(responses=ConversationSchema, summary="One conversation of the user.")
     def get(self, request: Request, conversation_id: int) -> Response:
-        member = selectors.access_conversation(user=request.user, conversation_id=conversation_id)
+        member = selectors.access_conversation(user=me(request), conversation_id=conversation_id)
         return Response(selectors.conversation_row(member=member))
 
 
@@ -52,14 +53,14 @@ class MessageListApi(APIView):
     def get(self, request: Request, conversation_id: int) -> Response:
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        member = selectors.access_conversation(user=request.user, conversation_id=conversation_id)
+        member = selectors.access_conversation(user=me(request), conversation_id=conversation_id)
         page = selectors.message_page(
             member=member,
             before=query.validated_data.get("before"),
             after=query.validated_data.get("after"),
             limit=query.validated_data["limit"],
         )
-        remarks = friend_remarks(request.user.pk)
+        remarks = friend_remarks(me(request).pk)
         return Response(
             {
                 "results": [message_payload(m, remarks=remarks) for m in page.messages],
@@ -76,7 +77,7 @@ class MessageListApi(APIView):
         data = MessageSendInput(data=request.data)
         data.is_valid(raise_exception=True)
         message, created = message_send(
-            sender=request.user,
+            sender=me(request),
             conversation_id=conversation_id,
             client_id=data.validated_data["id"],
             kind=data.validated_data["kind"],
@@ -95,14 +96,18 @@ class ConversationReadApi(APIView):
         data = ReadInput(data=request.data)
         data.is_valid(raise_exception=True)
         member = conversation_mark_read(
-            user=request.user, conversation_id=conversation_id, seq=data.validated_data["seq"]
+            user=me(request), conversation_id=conversation_id, seq=data.validated_data["seq"]
         )
         return Response(_read_result(member))
 
 
+class MuteInput(serializers.Serializer):
+    muted = serializers.BooleanField()
+
+
 class ConversationMuteApi(APIView):
     @extend_schema(
-        request=inline_serializer("MuteInput", {"muted": serializers.BooleanField()}),
+        request=MuteInput,
         responses=inline_serializer(
             "MuteResult",
             {"conversation": serializers.IntegerField(), "muted": serializers.BooleanField()},
@@ -110,9 +115,11 @@ class ConversationMuteApi(APIView):
         summary="Mute or unmute notifications for a conversation (an extension of v1).",
     )
     def post(self, request: Request, conversation_id: int) -> Response:
-        muted = serializers.BooleanField().to_internal_value(request.data.get("muted", True))
+        data = MuteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        muted = data.validated_data["muted"]
         member = conversation_mute_set(
-            user=request.user, conversation_id=conversation_id, muted=muted
+            user=me(request), conversation_id=conversation_id, muted=muted
         )
         return Response({"conversation": member.conversation_id, "muted": member.muted})
 

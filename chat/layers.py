@@ -32,7 +32,7 @@ class FastInMemoryChannelLayer(InMemoryChannelLayer):
         self._cleaned_at = now
         wall = time.time()
         for channel, queue in list(self.channels.items()):
-            while not queue.empty() and queue._queue[0][0] < wall:  # type: ignore[attr-defined]
+            while not queue.empty() and queue._queue[0][0] < wall:
                 queue.get_nowait()
                 self._remove_from_groups(channel)
                 if queue.empty():

@@ -158,12 +158,12 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
     groups = {g.conversation_id: g for g in Group.objects.filter(conversation_id__in=ids)}
     tops = {m.conversation_id: visible_last_seq(m) for m in members}
     pairs = [Q(conversation_id=cid, seq=top) for cid, top in tops.items() if top > 0]
-    last = {}
+    last: dict[int, Message] = {}
     if pairs:
-        for msg in Message.objects.filter(reduce(or_, pairs)).select_related(
+        for found in Message.objects.filter(reduce(or_, pairs)).select_related(
             "sender", "attachment"
         ):
-            last[msg.conversation_id] = msg
+            last[found.conversation_id] = found
     rows: list[tuple[float, dict[str, Any]]] = []
     for m in members:
         conv = m.conversation

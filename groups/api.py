@@ -3,7 +3,7 @@
 A group a user may not see (private and not a member, or dissolved) is `404` everywhere.
 """
 
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,18 +18,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import ErrorSerializer, UserSerializer, parse
-from accounts.models import User
 from accounts.selectors import friend_remarks
 from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.serializers import group_payload, invitation_payload, member_payload
+from happychat.api import me
 from robot.services import robot_group_join, robot_group_leave
-
-
-def me(request: Request) -> User:
-    """The signed-in user (every view here requires authentication)."""
-    return cast(User, request.user)
-
 
 # --- shapes ---------------------------------------------------------------------------
 

@@ -1,11 +1,20 @@
 """Shared REST plumbing: domain errors become responses the same way everywhere."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from chat.errors import DomainError
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def me(request: Request) -> "User":
+    """The signed-in user of a view whose permission classes require authentication."""
+    return cast("User", request.user)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
