@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from channels.auth import get_user
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -134,6 +135,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
     user: Any = None
     session_key: str | None = None
     token_key: str | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Call the handler for a frame or event, with no thread hop.
+
+        Channels' own dispatch first hops to a worker thread to close stale database
+        connections, once per message: per delivered frame. This consumer touches the
+        database only through DatabaseSyncToAsync, which does that in its own thread.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         events.bind_loop(asyncio.get_running_loop())
