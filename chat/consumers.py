@@ -35,6 +35,7 @@ CLOSE_IDLE = 4008
 CLOSE_ABUSE = 4029
 MAX_BAD_FRAMES = 20
 MAX_PENDING_WRITES = 100
+RESUBSCRIBE_SECONDS = 120.0
 TYPING_INTERVAL = 2.0
 
 # Database work from the socket runs off the event loop. Writes (send, read) go to one
@@ -162,6 +163,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             maxsize=MAX_PENDING_WRITES
         )
         self.worker: asyncio.Future[None] | None = None
+        self.subscribed_at = time.monotonic()
         await self.accept()
         user = await get_user(self.scope)
         if user.is_authenticated and origin_allowed(self.scope):
@@ -333,6 +335,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.online_registered:
             await presence.store().touch(self.user.pk, self.channel_name)
         await self.send_json({"type": "pong", "server_time": timezone.now().isoformat()})
+        if self.user is not None and time.monotonic() - self.subscribed_at > RESUBSCRIBE_SECONDS:
+            await self.resubscribe()
+
+    async def resubscribe(self) -> None:
+        """Renew this socket's channel-layer groups.
+
+        channels-redis forgets memberships after `group_expiry` and all of them when Redis
+        restarts; renewing them on a heartbeat brings live delivery back on its own (what
+        was missed meanwhile comes with the client's next `sync`).
+        """
+        self.subscribed_at = time.monotonic()
+        await self.channel_layer.group_add(events.user_group(self.user.pk), self.channel_name)
+        for cid in self.subscriptions:
+            await self.channel_layer.group_add(events.conversation_group(cid), self.channel_name)
 
     async def handle_send(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("id")

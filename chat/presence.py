@@ -73,7 +73,8 @@ class RedisPresence:
         return before == 0
 
     async def touch(self, user_id: int, socket_id: str) -> None:
-        await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl}, xx=True)
+        # Plain ZADD, not XX: after a Redis restart the heartbeat puts the socket back.
+        await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl})
         await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
 
     async def remove(self, user_id: int, socket_id: str) -> bool:

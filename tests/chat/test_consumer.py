@@ -355,3 +355,27 @@ def test_frames_are_encoded_compactly():
     assert events.encode({"a": "你好"}) == json.dumps(
         {"a": "你好"}, ensure_ascii=False, separators=(",", ":")
     )
+
+
+async def test_heartbeat_renews_lost_channel_layer_memberships(
+    alice, bob, direct, connect, monkeypatch
+):
+    from channels.layers import get_channel_layer
+
+    import chat.consumers
+
+    peer = await connect(bob)
+    layer = get_channel_layer()
+    # What a Redis restart does to every membership.
+    layer.groups.clear()
+    await sync_to_async(message_send)(
+        sender=alice, conversation_id=direct.pk, client_id="1", body="a"
+    )
+    assert [f for f in await drain(peer, 0.3) if f["type"] == "message"] == []
+    monkeypatch.setattr(chat.consumers, "RESUBSCRIBE_SECONDS", 0.0)
+    await peer.send_json_to({"type": "ping"})
+    await receive_type(peer, "pong")
+    await sync_to_async(message_send)(
+        sender=alice, conversation_id=direct.pk, client_id="2", body="b"
+    )
+    assert (await receive_type(peer, "message"))["message"]["seq"] == 2
