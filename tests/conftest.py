@@ -1,6 +1,9 @@
 """Fixtures shared by every test package: users, clients, temporary media."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -10,6 +13,31 @@ from tests.factories import UserFactory
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# Rows the data migrations create. A transactional test's flush removes them, and a later
+# test on the same worker must still find the database as migrated.
+MIGRATION_DATA = [
+    ("accounts.migrations.0002_robot_user", "create_robot", "accounts.User", {"is_robot": True}),
+    ("robot.migrations.0002_seed_knowledge", "seed", "robot.FaqEntry", {}),
+    ("safety.migrations.0002_default_policy", "create_policy", "safety.SafetyPolicy", {}),
+]
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(request):
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db"} & set(request.fixturenames)
+    ):
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    for module, function, model, lookup in MIGRATION_DATA:
+        if not apps.get_model(model).objects.filter(**lookup).exists():
+            getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

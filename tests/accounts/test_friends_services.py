@@ -16,6 +16,7 @@ from accounts.services_friends import (
 )
 from chat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from chat.models import Conversation, ConversationMember, Message
+from chat.services.conversations import robot_user
 from tests.factories import UserFactory
 from tests.groups import capture
 
@@ -100,7 +101,7 @@ def test_request_to_nobody_inactive_or_robot_is_not_found(alice, target):
     elif target == "inactive":
         to_id = UserFactory(username="ghost", is_active=False).pk
     else:
-        to_id = User.objects.get(is_robot=True).pk
+        to_id = robot_user().pk
     with pytest.raises(NotFound):
         friend_request_send(from_user=alice, to_user_id=to_id)
     assert not FriendRequest.objects.exists()

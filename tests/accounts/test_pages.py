@@ -10,6 +10,7 @@ from django.db import connection
 from knox.models import AuthToken
 
 from accounts.models import User
+from chat.services.conversations import robot_user
 from tests.accounts.conftest import activation_links, committed, image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_cache")]
@@ -244,6 +245,7 @@ def test_base_layout_has_the_navigation_for_signed_in_people(client, user):
 
 
 def test_admin_searches_and_filters_users(admin_client, user, other_user):
+    robot_user()  # present from the migrations unless a transactional test flushed it
     found = admin_client.get("/admin/accounts/user/", {"q": "bob"})
     filtered = admin_client.get("/admin/accounts/user/", {"is_robot__exact": "1"})
 
