@@ -2,6 +2,7 @@
 pages must take the same time (keyset on (conversation, seq); no COUNT, no OFFSET).
 
     .venv/bin/python bench/history.py [--messages 1000000] [--repeat 30] [--postgres]
+                                      [--json FILE]
 
 Builds the conversation fast (SQLite: executemany in one transaction; PostgreSQL:
 INSERT … SELECT generate_series) in a temporary database, then times, in-process,
@@ -147,6 +148,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -195,6 +197,9 @@ def main() -> None:
     for name, plan in result["plans"].items():
         rows.append((f"plan ({name})", plan))
     print(table(rows, f"History paging (median of {args.repeat})"))
+    if args.json:
+        result.update(database=backend, messages=args.messages, repeat=args.repeat)
+        Path(args.json).write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

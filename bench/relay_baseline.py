@@ -2,9 +2,12 @@
 driven by the same load generator as bench/throughput.py.
 
     .venv/bin/python bench/relay_baseline.py [--pairs 20] [--seconds 5] [--window 8]
+    .venv/bin/python bench/relay_baseline.py --room 10 [--clients 40] [--window 4]
 
-The relay runs in its own process (like daphne would), on a free loopback port, and is
-stopped by its pid at the end.
+Pairs mode (default): every pair is a room of 2. `--room K`: the clients are grouped into
+rooms of K members (`--clients 40 --room 10` → 4 rooms), and every send is broadcast to the
+room's K - 1 other members. The relay runs in its own process (like daphne would), on a
+free loopback port, and is stopped by its pid at the end.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadgen import Endpoint, Result, cpu_note, run_pairs, table
+from bench.loadgen import Endpoint, Result, cpu_note, room_count, run_rooms, table
 from tests.servers import free_port, stop_pid, wait_for_port
 
 
@@ -57,18 +60,36 @@ def start_relay() -> tuple[subprocess.Popen, int]:
 
 
 def measure(pairs: int, seconds: float, window: int) -> Result:
+    """Pairs mode: `pairs` rooms of 2."""
+    return measure_rooms(2 * pairs, 2, seconds, window)
+
+
+def measure_rooms(clients: int, room: int, seconds: float, window: int) -> Result:
+    """`clients` clients in rooms of `room`; the K members of room i all connect to /room/i."""
     proc, port = start_relay()
     try:
-        endpoints = [
-            (
-                Endpoint(f"ws://127.0.0.1:{port}/room/{i}", i),
-                Endpoint(f"ws://127.0.0.1:{port}/room/{i}", i),
-            )
-            for i in range(pairs)
+        rooms = [
+            [Endpoint(f"ws://127.0.0.1:{port}/room/{i}", i) for _ in range(room)]
+            for i in range(room_count(clients, room))
         ]
-        return asyncio.run(run_pairs(endpoints, seconds=seconds, window=window))
+        return asyncio.run(run_rooms(rooms, seconds=seconds, window=window))
     finally:
         stop_pid(proc)
+
+
+def rows(result: Result, label: str) -> list[tuple[str, str]]:
+    counted = f"({result.delivered:,} in {result.seconds:.1f} s)"
+    return [
+        ("mode", label),
+        ("delivered msg/s", f"{result.rate:,.0f}  {counted}"),
+        ("acked sends/s", f"{result.acked_rate:,.0f}"),
+        ("deliveries per send", f"{result.fanout:.2f}  (expected {result.room - 1})"),
+        (
+            "missing after drain",
+            f"{result.missing:,} of {result.acked_total * (result.room - 1):,} deliveries",
+        ),
+        ("latency p50 / p99", f"{result.p50:.1f} / {result.percentile(99):.1f} ms"),
+    ]
 
 
 def main() -> None:
@@ -76,23 +97,20 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--window", type=int, default=8, help="sends in flight per client")
+    parser.add_argument("--room", type=int, default=0, help="members per room (0: pairs mode)")
+    parser.add_argument("--clients", type=int, default=40, help="clients in room mode")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve))
         return
-    result = measure(args.pairs, args.seconds, args.window)
-    print(
-        table(
-            [
-                ("pairs × window", f"{args.pairs} × {args.window}"),
-                ("delivered msg/s", f"{result.rate:,.0f}"),
-                ("latency p50 / p99", f"{result.p50:.1f} / {result.percentile(99):.1f} ms"),
-                ("machine", cpu_note()),
-            ],
-            "bare websockets relay",
-        )
-    )
+    if args.room:
+        result = measure_rooms(args.clients, args.room, args.seconds, args.window)
+        label = f"{args.clients // args.room} rooms of {args.room} × window {args.window}"
+    else:
+        result = measure(args.pairs, args.seconds, args.window)
+        label = f"{args.pairs} pairs × window {args.window}"
+    print(table([*rows(result, label), ("machine", cpu_note())], "bare websockets relay"))
 
 
 if __name__ == "__main__":

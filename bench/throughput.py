@@ -1,8 +1,15 @@
-"""HappyChat under load: delivered messages/s, 1:1 latency and memory per idle socket,
+"""HappyChat under load: delivered messages/s, latency and memory per idle socket,
 compared with the bare relay (bench/relay_baseline.py) on this machine.
 
     .venv/bin/python bench/throughput.py [--pairs 20] [--seconds 5] [--window 8]
-                                         [--idle 500] [--scaleout] [--no-baseline]
+                                         [--idle 500] [--scaleout] [--no-baseline] [--json FILE]
+    .venv/bin/python bench/throughput.py --room 10 [--clients 40] [--window 4] [--idle 0] …
+
+Pairs mode (default): N pairs of friends, each pair sending in its direct conversation.
+`--room K`: the clients are grouped into rooms of K (`--clients 40 --room 10` → 4 rooms),
+each room a seeded group whose conversation every member sends to; the relay baseline is
+run with the same rooms. Delivered messages/s counts every `message` frame received, so a
+send in a room of K is delivered K - 1 times.
 
 Default path: one daphne on a fresh SQLite database with the in-memory channel layer.
 `--scaleout`: a throwaway PostgreSQL and redis-server (started here, stopped by pid),
@@ -25,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import relay_baseline
-from bench.loadgen import Endpoint, Result, cpu_note, rss_kib, run_pairs, table
+from bench.loadgen import Endpoint, Result, cpu_note, room_count, rss_kib, run_rooms, table
 from tests.servers import PYTHON, ROOT, Daphne, Postgres, Redis, django_env, manage
 
 UNTHROTTLED = {"CHAT_SEND_RATE": "1000000", "CHAT_SEND_BURST": "1000000"}
@@ -102,14 +109,40 @@ def prepare(args: argparse.Namespace, stack: ExitStack, work: Path) -> tuple[dic
     return env, servers
 
 
+def room_layout(args: argparse.Namespace) -> tuple[list[list[str]], dict[str, Any]]:
+    """The seeded people, room by room, and the dbtool spec that makes their conversations.
+
+    Pairs mode: `--pairs` friendships, each with its direct conversation. Room mode:
+    `--clients / --room` groups of `--room` members (owner first), each with its group
+    conversation.
+    """
+    if args.room:
+        rooms = [
+            [f"r{i}m{j}" for j in range(args.room)]
+            for i in range(room_count(args.clients, args.room))
+        ]
+        spec = {
+            "groups": [
+                {"name": f"room{i}", "owner": m[0], "members": m} for i, m in enumerate(rooms)
+            ]
+        }
+    else:
+        rooms = [[f"p{i}a", f"p{i}b"] for i in range(args.pairs)]
+        spec = {"friends": rooms}
+    return rooms, spec
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--pairs", type=int, default=20, help="pairs mode: client pairs")
+    parser.add_argument("--room", type=int, default=0, help="members per room (0: pairs mode)")
+    parser.add_argument("--clients", type=int, default=40, help="room mode: clients in all")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--window", type=int, default=8, help="sends in flight per client")
-    parser.add_argument("--idle", type=int, default=500, help="idle sockets for memory")
+    parser.add_argument("--idle", type=int, default=500, help="idle sockets for memory (0: skip)")
     parser.add_argument("--scaleout", action="store_true", help="PostgreSQL + Redis, 2 daphnes")
     parser.add_argument("--no-baseline", action="store_true", help="skip the relay run")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     parser.add_argument(
         "--profile",
         metavar="FILE",
@@ -117,43 +150,57 @@ def main() -> None:
         "and write collapsed stacks to FILE (needs py-spy; root or ptrace rights)",
     )
     args = parser.parse_args()
+    rooms, spec = room_layout(args)
+    if args.room:
+        label = f"{len(rooms)} rooms of {args.room} × window {args.window}"
+        one = "1 room, 1 sender"
+    else:
+        label = f"{args.pairs} pairs × window {args.window}"
+        one = "1 pair"
 
     baseline: Result | None = None
     if not args.no_baseline:
-        baseline = relay_baseline.measure(args.pairs, args.seconds, args.window)
+        baseline = relay_baseline.measure_rooms(
+            sum(len(r) for r in rooms), len(rooms[0]), args.seconds, args.window
+        )
 
+    before = after = 0
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="happychat-bench-") as tmp:
         work = Path(tmp)
         t0 = time.monotonic()
         env, servers = prepare(args, stack, work)
-        pair_names = [(f"p{i}a", f"p{i}b") for i in range(args.pairs)]
-        world = seed(
-            env,
-            {
-                "users": [n for pair in pair_names for n in pair]
-                + [f"idle{j}" for j in range(args.idle)],
-                "friends": [list(pair) for pair in pair_names],
-            },
-        )
+        idle_names = [f"idle{j}" for j in range(args.idle)]
+        world = seed(env, {"users": [n for r in rooms for n in r] + idle_names, **spec})
         setup_s = time.monotonic() - t0
         tokens = {name: u["token"] for name, u in world["users"].items()}
 
-        def pair_endpoints(count: int) -> list[tuple[Endpoint, Endpoint]]:
-            out = []
-            for a, b in pair_names[:count]:
-                conv = world["direct"][f"{a}:{b}"]
-                # On the scale-out path the two ends of a pair sit on different processes.
-                out.append(
-                    (endpoint(servers[0], tokens[a], conv), endpoint(servers[-1], tokens[b], conv))
-                )
-            return out
+        def conversation(i: int, members: list[str]) -> int:
+            if args.room:
+                return int(world["groups"][f"room{i}"]["conversation"])
+            return int(world["direct"][f"{members[0]}:{members[1]}"])
 
-        before, after = asyncio.run(
-            idle_memory(servers[0], [tokens[f"idle{j}"] for j in range(args.idle)])
-        )
+        def room_endpoints(count: int) -> list[list[Endpoint]]:
+            # On the scale-out path the members of a room alternate between the processes,
+            # so the two ends of a pair sit on different ones.
+            return [
+                [
+                    endpoint(servers[j % len(servers)], tokens[name], conversation(i, members))
+                    for j, name in enumerate(members)
+                ]
+                for i, members in enumerate(rooms[:count])
+            ]
+
+        if args.idle:
+            before, after = asyncio.run(idle_memory(servers[0], [tokens[n] for n in idle_names]))
         # Generous warm-up: the first message starts lazy work (the robot loads its
         # dictionaries in a thread), which is a cold start, not the steady state measured.
-        light = asyncio.run(run_pairs(pair_endpoints(1), seconds=3, window=1, warmup=5, prefix="l"))
+        # In a room only one member sends here: the latency of a fan-out at rest (all ten
+        # sending, even one at a time, already outrun the deliveries).
+        light = asyncio.run(
+            run_rooms(
+                room_endpoints(1), seconds=3, window=1, warmup=5, prefix="l", senders_per_room=1
+            )
+        )
         spy = None
         if args.profile:
             assert servers[0].proc is not None
@@ -178,7 +225,7 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
         load = asyncio.run(
-            run_pairs(pair_endpoints(args.pairs), seconds=args.seconds, window=args.window)
+            run_rooms(room_endpoints(len(rooms)), seconds=args.seconds, window=args.window)
         )
         if spy is not None:
             spy.wait(timeout=60)
@@ -186,20 +233,38 @@ def main() -> None:
     path = "PostgreSQL + Redis, 2 daphnes" if args.scaleout else "SQLite, 1 daphne"
     rows = [
         ("path", path),
-        ("pairs × window", f"{args.pairs} × {args.window}"),
-        ("delivered msg/s", f"{load.rate:,.0f}  ({load.delivered:,} in {load.seconds:.1f} s)"),
-        ("acked / errors", f"{load.acked:,} / {load.errors}"),
-        ("latency under load p50/p99", f"{load.p50:.1f} / {load.percentile(99):.1f} ms"),
-        ("latency 1 pair, 1 in flight p50/p99", f"{light.p50:.1f} / {light.percentile(99):.1f} ms"),
-        ("RSS 0 → N idle sockets", f"{before / 1024:.1f} → {after / 1024:.1f} MiB (N={args.idle})"),
-        ("memory per idle socket", f"{(after - before) / max(1, args.idle):.1f} KiB"),
-        ("setup (migrate + seed)", f"{setup_s:.1f} s"),
-        ("machine", cpu_note()),
+        *relay_baseline.rows(load, label),
+        ("errors", f"{load.errors}"),
+        (f"latency {one}, 1 in flight p50/p99", f"{light.p50:.1f} / {light.percentile(99):.1f} ms"),
     ]
+    if args.idle:
+        rows += [
+            (
+                "RSS 0 → N idle sockets",
+                f"{before / 1024:.1f} → {after / 1024:.1f} MiB (N={args.idle})",
+            ),
+            ("memory per idle socket", f"{(after - before) / args.idle:.1f} KiB"),
+        ]
+    rows += [("setup (migrate + seed)", f"{setup_s:.1f} s"), ("machine", cpu_note())]
     if baseline is not None:
+        target = "" if args.room else "  (target ≥ 25%)"
         rows.insert(3, ("bare relay msg/s", f"{baseline.rate:,.0f}"))
-        rows.insert(4, ("ratio to relay", f"{load.rate / baseline.rate:.0%}  (target ≥ 25%)"))
+        rows.insert(4, ("ratio to relay", f"{load.rate / baseline.rate:.0%}{target}"))
     print(table(rows, "HappyChat throughput"))
+    if args.json:
+        figures = {
+            "mode": "rooms" if args.room else "pairs",
+            "label": label,
+            "path": path,
+            "happychat": load.summary(),
+            "relay": baseline.summary() if baseline is not None else None,
+            "light": {"p50_ms": light.p50, "p99_ms": light.percentile(99)},
+            "idle": {"n": args.idle, "before_kib": before, "after_kib": after}
+            if args.idle
+            else None,
+            "setup_s": setup_s,
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":
