@@ -341,9 +341,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def resubscribe(self) -> None:
         """Renew this socket's channel-layer groups.
 
-        channels-redis forgets memberships after `group_expiry` and all of them when Redis
-        restarts; renewing them on a heartbeat brings live delivery back on its own (what
-        was missed meanwhile comes with the client's next `sync`).
+        A channel layer may lose memberships (channels-redis' core layer drops them after
+        `group_expiry` and on a Redis restart); renewing them on a heartbeat brings live
+        delivery back on its own (what was missed meanwhile comes with the next `sync`).
         """
         self.subscribed_at = time.monotonic()
         await self.channel_layer.group_add(events.user_group(self.user.pk), self.channel_name)

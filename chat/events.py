@@ -65,10 +65,29 @@ def _enqueue(groups: list[str], event: dict[str, Any]) -> None:
 
 
 async def _publisher(queue: _Queue) -> None:
-    """Send queued events one after another, so they go out in commit order."""
+    """Send queued events in commit order within each group; different groups in parallel.
+
+    With Redis every send is a round trip: one after another, the publisher would fall
+    behind the writers. What is queued is taken at once, split by group, and the groups
+    are sent concurrently, each still in order.
+    """
     while True:
-        groups, event = await queue.get()
-        await send_now(groups, event)
+        batch = [await queue.get()]
+        while not queue.empty():
+            batch.append(queue.get_nowait())
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for groups, event in batch:
+            for group in groups:
+                by_group.setdefault(group, []).append(event)
+        if len(by_group) == 1:
+            await _send_in_order(*next(iter(by_group.items())))
+        else:
+            await asyncio.gather(*(_send_in_order(g, evs) for g, evs in by_group.items()))
+
+
+async def _send_in_order(group: str, batch: list[dict[str, Any]]) -> None:
+    for event in batch:
+        await send_now([group], event)
 
 
 def _group_send(groups: Iterable[str], event: dict[str, Any]) -> None:

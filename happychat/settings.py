@@ -118,8 +118,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYERS = {
     "default": (
         {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            # Pub/sub, not the list-based core layer: one PUBLISH per group send and no
+            # per-channel queues in Redis. It drops what nobody listens to, which is fine for
+            # a wake-up: the database is the truth and `sync` repairs any gap.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
         if REDIS_URL
         else {"BACKEND": "chat.layers.FastInMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
@@ -244,8 +247,9 @@ CHAT_SYNC_MAX_LIMIT = 200
 # Per-socket send rate (messages a second, and burst) before `rate_limited`.
 CHAT_SEND_RATE = env.float("CHAT_SEND_RATE", default=20.0)
 CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
-# Threads committing socket writes on PostgreSQL (SQLite always uses one).
-CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=8)
+# Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
+# contend with the event loop for the GIL and slow deliveries: scale out with processes.
+CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
 ROBOT_USERNAME = "robot"
 
 # --- Robot (robot/) --------------------------------------------------------------------
