@@ -165,6 +165,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.worker: asyncio.Future[None] | None = None
         self.subscribed_at = time.monotonic()
         await self.accept()
+        attach = getattr(self.channel_layer, "attach", None)
+        if attach is not None:
+            attach(self.channel_name, self.dispatch)
         user = await get_user(self.scope)
         if user.is_authenticated and origin_allowed(self.scope):
             self.session_key = self.scope["session"].session_key
@@ -246,6 +249,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
 
     async def disconnect(self, code: int) -> None:
+        detach = getattr(self.channel_layer, "detach", None)
+        if detach is not None:
+            detach(self.channel_name)
         if self.watchdog is not None:
             self.watchdog.cancel()
         if self.worker is not None:

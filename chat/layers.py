@@ -7,22 +7,38 @@ Here expiry runs at most once a second; memberships never expire by age (the con
 leaves its groups on disconnect, while Channels' default silently drops them after a day);
 messages are passed as they are (every event HappyChat publishes is built fresh and never
 mutated by a receiver); and a group send is a loop of put_nowait.
+
+A consumer in this process may also `attach` itself: group messages for its channel are
+then handed to its dispatch at once, skipping the queue, the wake-up of its receive task
+and the new task Channels starts per received message.
 """
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
 CLEAN_INTERVAL = 1.0
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+logger = logging.getLogger("happychat.layer")
 
 
 class FastInMemoryChannelLayer(InMemoryChannelLayer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cleaned_at = 0.0
+        self.direct: dict[str, Handler] = {}
+
+    def attach(self, channel: str, handler: Handler) -> None:
+        """Deliver group messages for `channel` by awaiting `handler(message)` directly."""
+        self.direct[channel] = handler
+
+    def detach(self, channel: str) -> None:
+        self.direct.pop(channel, None)
 
     def _clean_expired(self) -> None:
         """Drop expired messages (and their channels' memberships), at most once a second."""
@@ -61,4 +77,11 @@ class FastInMemoryChannelLayer(InMemoryChannelLayer):
         # A socket that stopped reading loses live frames when its queue is full; its
         # `sync` repairs the gap.
         for channel in list(self.groups.get(group, ())):
-            self._put(channel, message)
+            handler = self.direct.get(channel)
+            if handler is None:
+                self._put(channel, message)
+                continue
+            try:
+                await handler(message)
+            except Exception:  # one broken socket must not stop the others' deliveries
+                logger.exception("direct delivery to %s failed", channel)
