@@ -398,6 +398,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await job
             except DomainError as exc:
                 await self.send_error(exc.code, exc.detail, ref=ref, **exc.extra)
+            except Exception:
+                # The transaction rolled back; the worker lives on for the next frames.
+                logger.exception("write for %s failed", ref)
+                await self.send_error(
+                    "busy", "The server could not store this; retry.", ref=ref, retryable=True
+                )
 
     async def handle_sync(self, frame: dict[str, Any]) -> None:
         raw = frame.get("cursors", {})

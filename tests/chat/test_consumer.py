@@ -379,3 +379,36 @@ async def test_heartbeat_renews_lost_channel_layer_memberships(
         sender=alice, conversation_id=direct.pk, client_id="2", body="b"
     )
     assert (await receive_type(peer, "message"))["message"]["seq"] == 2
+
+
+async def test_locked_storage_answers_busy_retryable_and_stores_nothing(
+    alice, bob, direct, connect, monkeypatch
+):
+    from django.db import OperationalError
+
+    import chat.services.messages
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(chat.services.messages, "_store", locked)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "id": "m1", "conversation": direct.pk, "body": "x"})
+    error = await receive_type(ws, "error")
+    assert error["code"] == "busy"
+    assert error["ref"] == "m1"
+    assert error["retryable"] is True
+    assert await sync_to_async(Message.objects.count)() == 0
+
+
+async def test_blocked_word_is_refused_on_the_socket(alice, bob, direct, connect):
+    from safety.services import sensitive_word_save
+
+    await sync_to_async(sensitive_word_save)(word="forbidden", action="reject")
+    ws, peer = await connect(alice), await connect(bob)
+    frame = {"type": "send", "id": "m1", "conversation": direct.pk, "body": "f o r b i d d e n"}
+    await ws.send_json_to(frame)
+    error = await receive_type(ws, "error")
+    assert (error["code"], error["ref"]) == ("content_blocked", "m1")
+    assert [f for f in await drain(peer, 0.3) if f["type"] == "message"] == []
+    assert await sync_to_async(Message.objects.count)() == 0
