@@ -22,6 +22,7 @@ from django.db import connections
 from django.http.request import validate_host
 from django.utils import timezone
 
+from accounts.serializers import user_payload
 from chat import events, presence, selectors
 from chat.errors import DomainError, InvalidInput, NotMember, RateLimited
 from chat.serializers import message_payload
@@ -194,14 +195,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
         await self.on_authenticated()
-        await self.send_json(
-            {
-                "type": "hello",
-                "user": self.user_payload(),
-                "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
-                "server_time": timezone.now().isoformat(),
-            }
-        )
+        await self.send_hello()
         if self.watchdog is not None:
             self.watchdog.cancel()
         self.watchdog = asyncio.ensure_future(self.idle_watch())
@@ -235,10 +229,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             events.conversation_group(conversation_id), self.channel_name
         )
 
-    def user_payload(self) -> dict[str, Any]:
-        from accounts.serializers import user_payload
-
-        return user_payload(self.user)
+    async def send_hello(self) -> None:
+        await self.send_json(
+            {
+                "type": "hello",
+                "user": user_payload(self.user),
+                "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
+                "server_time": timezone.now().isoformat(),
+            }
+        )
 
     async def idle_watch(self) -> None:
         limit = settings.CHAT_HEARTBEAT_SECONDS * 2.5
@@ -320,14 +319,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
-            await self.send_json(
-                {
-                    "type": "hello",
-                    "user": self.user_payload(),
-                    "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
-                    "server_time": timezone.now().isoformat(),
-                }
-            )
+            await self.send_hello()
             return
         token = frame.get("token")
         found = await _user_for_token(token) if isinstance(token, str) and token else None
