@@ -6,9 +6,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts.models import User
+from accounts.services import token_revoke
 
 
 class AuthTokenInline(admin.TabularInline):
@@ -45,6 +47,31 @@ class UserAdmin(DjangoUserAdmin):
         (_("Profile"), {"fields": ("nickname", "avatar", "bio", "gender", "region", "is_robot")}),
     )
     inlines = (AuthTokenInline,)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not AuthToken:
+            super().save_formset(request, form, formset, change)
+            return
+        # Tokens are only ever deleted here, and through the service, so the sockets that
+        # authenticated with them close too.
+        formset.save(commit=False)
+        for token in formset.deleted_objects:
+            token_revoke(token=token)
+
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(KnoxAuthTokenAdmin):
+    """knox's token admin, revoking through the service (which closes the sockets)."""
+
+    def delete_model(self, request: HttpRequest, obj: AuthToken) -> None:
+        token_revoke(token=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for token in queryset:
+            token_revoke(token=token)
 
 
 from accounts import admin_friends  # noqa: E402, F401  (friend graph admin, registered on import)

@@ -261,3 +261,19 @@ def test_admin_user_page_lists_device_tokens(admin_client, user):
 
     assert page.status_code == 200
     assert token.token_key.encode() in page.content
+
+
+def test_admin_deleting_a_token_closes_its_sockets(
+    admin_client, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("chat.events._group_send", lambda groups, event: sent.append(event))
+    token, _ = AuthToken.objects.create(user=user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/knox/authtoken/{token.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not AuthToken.objects.filter(pk=token.pk).exists()
+    revokes = [e for e in sent if e["type"] == "chat.revoke"]
+    assert [e["token_key"] for e in revokes] == [token.token_key]
