@@ -29,6 +29,8 @@ class User(AbstractUser):
                 condition=~models.Q(email=""),
                 name="user_email_unique_ci",
             ),
+            # "Alice" and "alice" are one person to everyone reading a chat.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
         ]
 
     def __str__(self) -> str:

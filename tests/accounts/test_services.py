@@ -248,3 +248,10 @@ def test_registered_then_activated_user_gets_a_token(request_):
 def test_factory_users_count_as_activated():
     assert user_is_activated(user=UserFactory())
     assert not user_is_activated(user=UserFactory(verified=False))
+
+
+def test_username_differing_only_in_case_is_refused_by_the_database(user):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username=user.username.upper(), email="other@example.com")
