@@ -3,6 +3,7 @@
 from typing import Any
 
 from allauth.account import app_settings as allauth_settings
+from allauth.account.adapter import get_adapter
 from allauth.account.views import ConfirmEmailView as AllauthConfirmEmailView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -100,3 +101,11 @@ class ActivationResendView(View):
             % {"email": form.cleaned_data["email"]},
         )
         return redirect("account_login")
+
+
+class AdminLogoutView(View):
+    """The admin's logout, through the same adapter as everyone's: the sockets close too."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        get_adapter(request).logout(request)
+        return redirect("admin:login")

@@ -277,3 +277,19 @@ def test_admin_deleting_a_token_closes_its_sockets(
     assert not AuthToken.objects.filter(pk=token.pk).exists()
     revokes = [e for e in sent if e["type"] == "chat.revoke"]
     assert [e["token_key"] for e in revokes] == [token.token_key]
+
+
+def test_admin_logout_closes_that_sessions_sockets(
+    admin_client, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("chat.events._group_send", lambda groups, event: sent.append(event))
+    session_key = admin_client.session.session_key
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/logout/")
+
+    assert response.status_code == 302
+    assert admin_client.get("/admin/").status_code == 302  # back to the login page
+    revokes = [e for e in sent if e["type"] == "chat.revoke"]
+    assert [e["session_key"] for e in revokes] == [session_key]
