@@ -122,7 +122,13 @@ async function loadConversations() {
     if (conv.peer) rememberUser(conv.peer);
     // The list is a snapshot; anything newer that arrived live wins.
     if (known && (known.last_seq || 0) > (conv.last_seq || 0)) continue;
-    state.conversations.set(conv.id, { ...known, ...conv });
+    const merged = { ...known, ...conv };
+    // A read this page sent may not be in the snapshot yet: never move the cursor back.
+    if (known && (known.last_read_seq || 0) > (conv.last_read_seq || 0)) {
+      merged.last_read_seq = known.last_read_seq;
+      merged.unread = Math.max(0, (merged.last_seq || 0) - merged.last_read_seq);
+    }
+    state.conversations.set(conv.id, merged);
     client.setCursor(conv.id, conv.last_seq || 0);
     if (conv.peer && conv.peer_last_read_seq != null) state.peerRead.set(conv.id, conv.peer_last_read_seq);
   }
