@@ -18,7 +18,7 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.http.request import validate_host
 from django.utils import timezone
 
@@ -55,8 +55,67 @@ def writer() -> ThreadPoolExecutor:
     return _writer
 
 
-def db_write(func: Any, **kwargs: Any) -> Any:
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=writer())(**kwargs)
+MAX_BATCH = 64
+_Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
+_batchers: dict[asyncio.AbstractEventLoop, "asyncio.Queue[_Job]"] = {}
+_batcher_tasks: set["asyncio.Task[None]"] = set()
+
+
+async def db_write(func: Any, **kwargs: Any) -> Any:
+    """Run a write on the writer thread, committed together with the writes queued with it.
+
+    Group commit: what sockets queue while the writer is busy goes into one transaction,
+    each write in its own savepoint, so one refusal rolls back only itself. The result
+    (or error) comes back after the commit, so an `ack` still follows its commit.
+    """
+    loop = asyncio.get_running_loop()
+    queue = _batchers.get(loop)
+    if queue is None:
+        for old in [lp for lp in _batchers if lp.is_closed()]:
+            del _batchers[old]
+        queue = _batchers[loop] = asyncio.Queue()
+        task = loop.create_task(_commit_batches(queue))
+        _batcher_tasks.add(task)
+        task.add_done_callback(_batcher_tasks.discard)
+    future: asyncio.Future[Any] = loop.create_future()
+    queue.put_nowait((func, kwargs, future))
+    return await future
+
+
+async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
+    while True:
+        batch = [await queue.get()]
+        while len(batch) < MAX_BATCH and not queue.empty():
+            batch.append(queue.get_nowait())
+        try:
+            results = await DatabaseSyncToAsync(
+                _run_batch, thread_sensitive=False, executor=writer()
+            )(batch)
+        except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
+            results = [(False, exc)] * len(batch)
+        for (_, _, future), (ok, value) in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+
+def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
+    results: list[tuple[bool, Any]] = []
+    try:
+        with transaction.atomic():
+            for func, kwargs, _ in batch:
+                try:
+                    with transaction.atomic():
+                        results.append((True, func(**kwargs)))
+                except Exception as exc:
+                    results.append((False, exc))
+    except Exception as exc:
+        # BEGIN or COMMIT failed: nothing of the batch is stored; every sender may retry.
+        return [(False, exc)] * len(batch)
+    return results
 
 
 def db_read(func: Any, **kwargs: Any) -> Any:
