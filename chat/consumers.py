@@ -64,8 +64,8 @@ _batcher_tasks: set["asyncio.Task[None]"] = set()
 async def db_write(func: Any, **kwargs: Any) -> Any:
     """Run a write on the writer thread, committed together with the writes queued with it.
 
-    Group commit: what sockets queue while the writer is busy goes into one transaction,
-    each write in its own savepoint, so one refusal rolls back only itself. The result
+    Group commit (SQLite): what sockets queue while the writer is busy goes into one
+    transaction, each write in its own savepoint, so one refusal rolls back only itself. The result
     (or error) comes back after the commit, so an `ack` still follows its commit.
     """
     loop = asyncio.get_running_loop()
@@ -83,9 +83,12 @@ async def db_write(func: Any, **kwargs: Any) -> Any:
 
 
 async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
+    # On PostgreSQL a batch would hold its conversations' row locks until it commits, and
+    # the other processes' batches queue behind them: there every write commits alone.
+    limit = MAX_BATCH if connections["default"].vendor == "sqlite" else 1
     while True:
         batch = [await queue.get()]
-        while len(batch) < MAX_BATCH and not queue.empty():
+        while len(batch) < limit and not queue.empty():
             batch.append(queue.get_nowait())
         try:
             results = await DatabaseSyncToAsync(
@@ -103,6 +106,13 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
 
 
 def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
+    if len(batch) == 1:
+        # Alone, the write's own transaction is enough.
+        func, kwargs, _ = batch[0]
+        try:
+            return [(True, func(**kwargs))]
+        except Exception as exc:
+            return [(False, exc)]
     results: list[tuple[bool, Any]] = []
     try:
         with transaction.atomic():
