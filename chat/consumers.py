@@ -43,7 +43,6 @@ TYPING_INTERVAL = 2.0
 # executor: a single thread on SQLite, where writers queue on one lock anyway and a thread
 # pool would only add busy-wait sleeps; a small pool on PostgreSQL, where senders to
 # different conversations commit in parallel. Reads (sync) use the default pool.
-db = database_sync_to_async
 _writer: ThreadPoolExecutor | None = None
 
 
@@ -272,7 +271,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_authenticated(self) -> None:
         """Follow every conversation of the user and announce them online."""
-        ids = await db(selectors.active_conversation_ids)(user_id=self.user.pk)
+        ids = await db_read(selectors.active_conversation_ids, user_id=self.user.pk)
         for cid in ids:
             await self.subscribe(cid)
         self.online_registered = True
@@ -281,7 +280,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def after_hello(self) -> None:
         """Tell the new socket which of its direct peers are online now."""
-        peers = await db(selectors.direct_peer_ids)(user_id=self.user.pk)
+        peers = await db_read(selectors.direct_peer_ids, user_id=self.user.pk)
         for uid in sorted(await presence.store().online(peers)):
             self.presence_seen[uid] = True
             await self.send_json({"type": "presence", "user": uid, "online": True})

@@ -97,15 +97,8 @@ def _group_send(groups: Iterable[str], event: dict[str, Any]) -> None:
     loop = _target_loop()
     if loop is not None:
         loop.call_soon_threadsafe(_enqueue, targets, event)
-        return
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for group in targets:
-        try:
-            async_to_sync(layer.group_send)(group, event)
-        except Exception:  # a lost wake-up is repaired by sync; never fail the caller
-            logger.exception("channel layer send to %s failed", group)
+    else:
+        async_to_sync(send_now)(targets, event)
 
 
 def publish_on_commit(groups: Iterable[str], event: dict[str, Any]) -> None:
@@ -147,7 +140,8 @@ def read_updated(*, conversation_id: int, user_id: int, seq: int, origin: str | 
 
 
 async def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
-    """Send an ephemeral event from async code (typing, presence: nothing is stored)."""
+    """Send an event to the groups now, from async code; a failed send is logged, not raised
+    (a lost wake-up is repaired by `sync`)."""
     layer = get_channel_layer()
     if layer is None:
         return
