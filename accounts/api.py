@@ -19,21 +19,11 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import User
-from accounts.serializers import user_payload
+from accounts.serializers import UserSerializer, user_payload
 from accounts.throttles import LoginFailureThrottle
 from chat.errors import InvalidCredentials, InvalidInput, ValidationFailed
 
 # --- shapes ---------------------------------------------------------------------------
-
-
-class UserSerializer(serializers.Serializer):
-    """PROTOCOL.md §4 User (documentation only: `user_payload` builds it)."""
-
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    nickname = serializers.CharField()
-    avatar = serializers.CharField(allow_null=True)
-    remark = serializers.CharField(required=False)
 
 
 class MeSerializer(UserSerializer):

@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors_friends as selectors
 from accounts import services_friends as services
-from accounts.api import ErrorSerializer, UserSerializer, parse
+from accounts.api import ErrorSerializer, parse
+from accounts.serializers import UserSerializer
 from accounts.serializers_friends import (
     block_payload,
     friend_payload,

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from rest_framework import serializers
+
 from accounts.models import User
 
 
@@ -20,3 +22,13 @@ def user_payload(user: User, *, remark: str | None = None) -> dict[str, Any]:
     if remark:
         payload["remark"] = remark
     return payload
+
+
+class UserSerializer(serializers.Serializer):
+    """PROTOCOL.md §4 User, for the schema (`user_payload` builds the responses)."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    nickname = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+    remark = serializers.CharField(required=False, help_text="The viewer's alias for a friend.")

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from chat.errors import InvalidAttachment
+from chat.serializers import AttachmentSchema
 from chat.uploads import upload_create, upload_payload
 
 # Room for the multipart envelope around a file that is exactly at the limit.
@@ -24,14 +25,6 @@ class UploadInput(serializers.Serializer):
     file = serializers.FileField(
         help_text="A JPEG, PNG, GIF or WebP image, 10 MB at most.", allow_empty_file=False
     )
-
-
-class UploadSchema(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Use as `attachment` of a `kind: image` message.")
-    url = serializers.CharField()
-    thumbnail_url = serializers.CharField(help_text="At most 320 px on the longest side.")
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
 
 
 class UploadErrorSchema(serializers.Serializer):
@@ -47,7 +40,7 @@ class UploadCreateApi(APIView):
     @extend_schema(
         request={"multipart/form-data": UploadInput},
         responses={
-            201: UploadSchema,
+            201: AttachmentSchema,
             400: OpenApiResponse(
                 UploadErrorSchema,
                 description="`invalid_attachment`: not an allowed image, damaged, too large "

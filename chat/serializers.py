@@ -11,7 +11,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.serializers import user_payload
+from accounts.serializers import UserSerializer, user_payload
 from chat.models import Message, Upload
 
 
@@ -52,18 +52,12 @@ def message_payload(
 # --- schema and input -----------------------------------------------------------------
 
 
-class UserSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    nickname = serializers.CharField()
-    avatar = serializers.CharField(allow_null=True)
-    remark = serializers.CharField(required=False, help_text="The viewer's alias for a friend.")
-
-
 class AttachmentSchema(serializers.Serializer):
-    id = serializers.IntegerField()
+    """An upload: `POST uploads/` answers with it, image messages carry it."""
+
+    id = serializers.IntegerField(help_text="Use as `attachment` of a `kind: image` message.")
     url = serializers.CharField()
-    thumbnail_url = serializers.CharField()
+    thumbnail_url = serializers.CharField(help_text="At most 320 px on the longest side.")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
 
@@ -72,7 +66,7 @@ class MessageSchema(serializers.Serializer):
     id = serializers.IntegerField()
     conversation = serializers.IntegerField()
     seq = serializers.IntegerField(help_text="1, 2, 3 … per conversation, no gaps.")
-    sender = UserSchema()
+    sender = UserSerializer()
     kind = serializers.ChoiceField(choices=Message.Kind.choices)
     body = serializers.CharField(allow_blank=True)
     attachment = AttachmentSchema(allow_null=True)
@@ -90,7 +84,7 @@ class ConversationSchema(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["direct", "group", "robot"])
     title = serializers.CharField()
     avatar = serializers.CharField(allow_null=True)
-    peer = UserSchema(allow_null=True)
+    peer = UserSerializer(allow_null=True)
     group = serializers.IntegerField(allow_null=True)
     last_message = MessageSchema(allow_null=True)
     last_seq = serializers.IntegerField()
