@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Block, FriendRequest, Friendship, User
-from accounts.selectors_friends import are_friends, blocked_either_way, is_blocked
+from accounts.selectors import are_friends, blocked_either_way, is_blocked
 from accounts.serializers import user_payload
-from accounts.serializers_friends import friend_request_payload
-from chat import events
-from chat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from chat.services.conversations import conversation_direct_get_or_create
+from friends.serializers import friend_request_payload
+from happychat import events
+from happychat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from safety.services import text_filter
 
 REMARK_MAX = 64
