@@ -3,7 +3,7 @@
 The consumer authenticates, dispatches each frame through a table of handlers to one
 service, and forwards channel-layer events (pre-encoded frames) to the socket. Frame
 parsing, rate limits and the Origin rule live in chat/transport.py; the database writer
-in chat/writer.py. See PROTOCOL.md §2 for the contract.
+in chat/writer.py. See docs/protocol.md §2 for the contract.
 """
 
 import asyncio
