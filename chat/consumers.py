@@ -1,7 +1,7 @@
 """The /ws/chat/ socket: one per device, carrying every conversation of its user.
 
 Frames are parsed here and handed to one service each; the channel-layer handlers only
-forward pre-encoded frames. See PROTOCOL.md §2 for the contract.
+forward pre-encoded frames. See docs/protocol.md §2 for the contract.
 """
 
 import asyncio
