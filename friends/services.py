@@ -11,7 +11,7 @@ Rules:
 - Blocking refuses that person's requests and messages (`accounts.selectors.is_blocked`)
   and rejects any pending request between the two; it does not end a friendship.
 
-Events (chat/events.py): friend_request, friend_added, friend_updated, friend_removed,
+Events (happychat/events.py): friend_request, friend_added, friend_updated, friend_removed,
 conversation_created, user_blocked, user_unblocked.
 """
 

@@ -19,7 +19,7 @@ Defaults and rules:
   the group's conversation for them).
 - Dissolving ends every membership and hides the group; its history stays for its members.
 
-Events (chat/events.py): conversation_created, group_joined, group_left, group_updated,
+Events (happychat/events.py): conversation_created, group_joined, group_left, group_updated,
 group_invitation, group_dissolved.
 """
 

@@ -124,7 +124,7 @@ async def send_now(groups: Iterable[str], event: dict[str, Any]) -> None:
 
 # --- user-facing system events (the `event` frame) -------------------------------------
 #
-# Social events (published by accounts/services_friends.py and groups/services.py; every
+# Social events (published by friends/services.py and groups/services.py; every
 # device of each recipient gets them). User = PROTOCOL §4 User; GroupBrief = Group
 # without `my_role`. "+sub"/"-sub": the receiving sockets start/stop following the
 # conversation.

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "groups",
     "robot",
     "moderation",
+    "pwa",
 ]
 
 MIDDLEWARE = [
