@@ -26,4 +26,15 @@ urlpatterns = [
         name="conversation-mute",
     ),
     path("uploads/", UploadCreateApi.as_view(), name="upload-create"),
+    path("messages/forward/", api.MessageForwardApi.as_view(), name="message-forward"),
+    path("messages/<int:message_id>/", api.MessageDetailApi.as_view(), name="message-detail"),
+    path(
+        "messages/<int:message_id>/recall/", api.MessageRecallApi.as_view(), name="message-recall"
+    ),
+    path(
+        "messages/<int:message_id>/reactions/",
+        api.MessageReactionApi.as_view(),
+        name="message-reactions",
+    ),
+    path("search/messages/", api.MessageSearchApi.as_view(), name="message-search"),
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat.models import Upload
+from chat.serializers import attachment_payload
 from happychat.errors import InvalidAttachment
 from happychat.images import EncodedImage, process_image
 
@@ -51,18 +52,17 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
 
 
 def upload_payload(upload: Upload) -> dict[str, Any]:
-    """The attachment object of docs/protocol.md §7: id, url, thumbnail_url, width, height."""
-    return {
-        "id": upload.pk,
-        "url": upload.image.url,
-        "thumbnail_url": upload.thumbnail.url,
-        "width": upload.width,
-        "height": upload.height,
-    }
+    """The Attachment object (the same shape messages carry)."""
+    payload = attachment_payload(upload)
+    assert payload is not None  # noqa: S101 -- an upload always has one
+    return payload
 
 
-def access_upload_for_attachment(*, user: User, upload_id: Any) -> Upload:
-    """Return the user's own upload, or raise InvalidAttachment (missing or someone else's)."""
+def access_upload_for_attachment(*, user: User, upload_id: Any, kind: str = "") -> Upload:
+    """Return the user's own upload, or raise InvalidAttachment (missing or someone else's).
+
+    An `image` message takes an image upload, a `file` message a file upload.
+    """
     if isinstance(upload_id, str) and upload_id.isascii() and upload_id.isdigit():
         upload_id = int(upload_id)
     if isinstance(upload_id, bool) or not isinstance(upload_id, int):
@@ -73,6 +73,8 @@ def access_upload_for_attachment(*, user: User, upload_id: Any) -> Upload:
     if upload is None:
         # Someone else's upload gets the same answer as a missing one: ids reveal nothing.
         raise InvalidAttachment(_not_found_detail())
+    if kind in (Upload.Kind.IMAGE, Upload.Kind.FILE) and upload.kind != kind:
+        raise InvalidAttachment(_("This upload is not a %(kind)s.") % {"kind": kind})
     return upload
 
 

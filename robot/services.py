@@ -84,8 +84,10 @@ def _should_answer(message: Message, robot: User) -> str | None:
         return text or None
     if kind != Conversation.Kind.GROUP:
         return None
+    # Mentioned by id (the composer's picker, or "@robot" resolved by the send path), or
+    # by name in the text from a client that sends no mentions.
     mention = _mention(robot)
-    if not mention.search(text):
+    if robot.pk not in (message.mentions or []) and not mention.search(text):
         return None
     if not ConversationMember.objects.filter(
         conversation_id=message.conversation_id, user=robot, is_active=True
@@ -120,20 +122,26 @@ def robot_reply(*, message_id: int) -> Message | None:
     body = answer.text
     if message.conversation.kind == Conversation.Kind.GROUP:
         body = f"@{message.sender.display_name} {body}"
-    try:
-        reply, created = message_send(
-            sender=robot, conversation_id=message.conversation_id, client_id=client_id, body=body
-        )
-    except ContentBlocked:
-        # The robot's words pass the same filter as everyone's; say something safe instead.
-        reply, created = message_send(
-            sender=robot,
-            conversation_id=message.conversation_id,
-            client_id=client_id,
-            body=say("blocked", language_of(text)),
-        )
-    if created:
-        robot_memory_record(user=message.sender, text=text, reply=reply.body)
+    # The memory commits with the reply: whoever sees the reply sees the turn remembered.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                reply, created = message_send(
+                    sender=robot,
+                    conversation_id=message.conversation_id,
+                    client_id=client_id,
+                    body=body,
+                )
+        except ContentBlocked:
+            # The robot's words pass the same filter as everyone's; say something safe.
+            reply, created = message_send(
+                sender=robot,
+                conversation_id=message.conversation_id,
+                client_id=client_id,
+                body=say("blocked", language_of(text)),
+            )
+        if created:
+            robot_memory_record(user=message.sender, text=text, reply=reply.body)
     return reply
 
 
