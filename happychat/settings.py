@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MessageKindEnum": "chat.models.Message.Kind",
+        "SendKindEnum": [("text", "text"), ("image", "image"), ("file", "file")],
+        "AttachmentKindEnum": [("image", "image"), ("file", "file")],
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------
