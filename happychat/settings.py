@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "groups",
     "robot",
     "safety",
+    "pwa",
 ]
 
 MIDDLEWARE = [
