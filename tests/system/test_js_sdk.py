@@ -122,3 +122,8 @@ def test_wechat_adapter_against_daphne(js_site, tmp_path):
 def test_node_adapter_round_trip(js_site, tmp_path):
     _, config = js_site
     run_node(config, "sdk-node.test.mjs", tmp_path)
+
+
+def test_miniprogram_pages_through_the_wx_shim(js_site, tmp_path):
+    _, config = js_site
+    run_node(config, "miniprogram.test.mjs", tmp_path)
