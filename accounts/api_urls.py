@@ -1,6 +1,6 @@
-"""REST routes of the accounts app under /api/v1/ (the friend routes are included below)."""
+"""REST routes of the accounts app under /api/v1/."""
 
-from django.urls import include, path
+from django.urls import path
 
 from accounts import api, api_wechat
 
@@ -15,5 +15,4 @@ urlpatterns = [
     path("auth/wechat/", api_wechat.WeChatLoginApi.as_view(), name="api-wechat-login"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("me/wechat/", api_wechat.MeWeChatApi.as_view(), name="api-me-wechat"),
-    path("", include("accounts.urls_friends")),
 ]

@@ -17,7 +17,9 @@ from knox.models import AuthToken
 
 from accounts.models import User, WeChatIdentity
 from accounts.services import token_create
-from chat.errors import (
+from accounts.signals import user_registered
+from happychat import wechat
+from happychat.errors import (
     AccountInactive,
     Conflict,
     InvalidCode,
@@ -26,8 +28,6 @@ from chat.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
-from chat.services import conversation_robot_ensure
-from happychat import wechat
 
 logger = logging.getLogger("happychat.accounts")
 
@@ -91,7 +91,8 @@ def _user_for_session(session: wechat.WeChatSession) -> tuple[User, bool]:
         user = User(username=_new_username())
         user.set_unusable_password()
         user.save()
-        conversation_robot_ensure(user=user)
+        # The apps above accounts react (the robot opens the new user's conversation).
+        user_registered.send(sender=User, user=user)
         created = True
     WeChatIdentity.objects.create(
         user=user, app_id=app_id, openid=session.openid, unionid=session.unionid

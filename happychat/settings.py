@@ -44,11 +44,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "safety",
     "accounts",
     "chat",
+    "friends",
     "groups",
     "robot",
-    "safety",
+    "moderation",
     "pwa",
 ]
 

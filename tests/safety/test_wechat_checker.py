@@ -5,7 +5,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from chat.errors import ContentBlocked
+from happychat.errors import ContentBlocked
 from safety.services import text_filter
 from tests.wechat_stub import APP_ID, APP_SECRET, fake_wechat
 
