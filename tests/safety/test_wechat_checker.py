@@ -94,7 +94,7 @@ def test_version_2_verdict_risky_is_blocked(wechat):
     assert text_filter(text="looks harmless", field="message") == "looks harmless"
 
 
-FAILURES = [(200, {"errcode": 0}, 1.0), (500, "oops", 0), (200, {"errcode": -1}, 0)]
+FAILURES = [(200, {"errcode": 0}, 3.0), (500, "oops", 0), (200, {"errcode": -1}, 0)]
 FAILURE_IDS = ["timeout", "server-error", "busy"]
 
 
@@ -103,7 +103,8 @@ def test_failing_check_fails_open_by_default(wechat, answer):
     wechat.sec_check_answer = answer
     started = time.monotonic()
     assert text_filter(text="hello", field="message") == "hello"
-    assert time.monotonic() - started < 0.9  # bounded by SAFETY_WECHAT_TIMEOUT
+    # Bounded by SAFETY_WECHAT_TIMEOUT (0.3 s a call), far below the 3 s slow answer.
+    assert time.monotonic() - started < 1.5
 
 
 @pytest.mark.parametrize("answer", FAILURES, ids=FAILURE_IDS)
