@@ -17,7 +17,7 @@ from django.db import transaction
 from knox.models import AuthToken
 
 from accounts.models import User
-from chat.errors import InvalidInput, NotFound
+from happychat.errors import InvalidInput, NotFound
 from push.models import PushSubscription
 
 logger = logging.getLogger("happychat.push")

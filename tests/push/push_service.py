@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +46,7 @@ class PushService:
     base: str
     received: list[Received] = field(default_factory=list)
     status: dict[str, int] = field(default_factory=dict)  # path -> status to answer
+    delay: Callable[[], None] | None = None  # called before answering (a slow service)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
@@ -73,6 +74,8 @@ def push_service() -> Iterator[PushService]:
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
                 service.arrived.notify_all()
+            if service.delay is not None:
+                service.delay()
             self.send_response(service.status.get(self.path, 201))
             self.send_header("Content-Length", "0")
             self.end_headers()
