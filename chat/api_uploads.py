@@ -1,6 +1,7 @@
 """REST for image uploads: POST /api/v1/uploads/ (multipart `file`), and the stable URLs
 that answer with an upload's image or thumbnail to those allowed to see it."""
 
+from collections.abc import Iterable
 from typing import cast
 
 from django.conf import settings
@@ -9,8 +10,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -82,17 +84,18 @@ class UploadCreateApi(APIView):
         return Response(upload_payload(upload), status=status.HTTP_201_CREATED)
 
 
-class AnyAccept(BaseContentNegotiation):
+class AnyAccept(DefaultContentNegotiation):
     """Never refuse for `Accept`: `<img>` and `wx.downloadFile` ask for images, while errors
     are still JSON."""
 
-    def select_parser(self, request: Request, parsers: list) -> object | None:
-        return parsers[0] if parsers else None
-
     def select_renderer(
-        self, request: Request, renderers: list, format_suffix: str | None = None
-    ) -> tuple:
-        return renderers[0], renderers[0].media_type
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 _FILE_RESPONSES = {
@@ -108,9 +111,7 @@ _FILE_RESPONSES = {
         description="No such upload, or not visible to you (not its owner, not an active "
         "member of a conversation where it was sent).",
     ),
-    503: OpenApiResponse(
-        UploadErrorSchema, description="`busy`: file storage unavailable; retry."
-    ),
+    503: OpenApiResponse(UploadErrorSchema, description="`busy`: file storage unavailable; retry."),
 }
 
 

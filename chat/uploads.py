@@ -7,7 +7,7 @@ goes through the field's storage, so the local disk and S3 behave the same.
 """
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -61,10 +61,10 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
 
 
 def upload_payload(upload: Upload) -> dict[str, Any]:
-    """The attachment object of PROTOCOL.md §4: id, url, thumbnail_url, width, height."""
+    """The attachment object of docs/protocol.md §7: id, url, thumbnail_url, width, height."""
     from chat.serializers import attachment_payload
 
-    return attachment_payload(upload)
+    return cast(dict[str, Any], attachment_payload(upload))
 
 
 def access_upload(*, user: User, upload_id: Any) -> Upload:
@@ -81,9 +81,9 @@ def access_upload(*, user: User, upload_id: Any) -> Upload:
     if not user.has_perm("chat.view_upload"):
         shared = Message.objects.filter(
             attachment_id=OuterRef("pk"),
-            conversation_id__in=ConversationMember.objects.filter(
-                user=user, is_active=True
-            ).values("conversation_id"),
+            conversation_id__in=ConversationMember.objects.filter(user=user, is_active=True).values(
+                "conversation_id"
+            ),
         )
         uploads = uploads.filter(Q(owner=user) | Exists(shared))
     upload = uploads.first()

@@ -75,12 +75,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = cast(str, exc.auth_header)  # type: ignore[attr-defined]
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body(
-            "invalid", _("Some fields are invalid."), errors=field_errors(exc.detail)
-        )
+        body = error_body("invalid", _("Some fields are invalid."), errors=field_errors(exc.detail))
         return Response(body, status=exc.status_code, headers=headers)
     code = next((c for cls, c in _CODES if isinstance(exc, cls)), None)
     if code is None:

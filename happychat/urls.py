@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
     path("", include("chat.urls")),
+    path("", include("pwa.urls")),
     # Only avatars are public here; chat uploads are served by access-checked API views.
     re_path(r"^media/(?P<path>(?:avatars|group-avatars)/[A-Za-z0-9._-]+)$", public_media),
 ]
