@@ -19,8 +19,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from chat.errors import Busy, InvalidAttachment, NotFound
 from chat.models import ConversationMember, Message, Upload
+from happychat.errors import Busy, InvalidAttachment, NotFound
 from happychat.images import EncodedImage, process_image
 from happychat.media import StorageUnavailable, stored_file_response
 from happychat.validators import id_or_none

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from chat.errors import DomainError
+from happychat.errors import DomainError
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -7,9 +7,11 @@ from happychat.views import public_media
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("friends.api_urls")),
     path("", include("groups.api_urls")),
+    path("", include("robot.api_urls")),
     path("", include("chat.api_urls")),
-    path("", include("safety.api_urls")),
+    path("", include("moderation.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,7 +24,9 @@ urlpatterns = [
     path("accounts/", include("accounts.allauth_urls")),  # our versions of a few pages
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("friends.urls")),
     path("", include("groups.urls")),
+    path("", include("robot.urls")),
     path("", include("chat.urls")),
     path("", include("pwa.urls")),
     # Only avatars are public here; chat uploads are served by access-checked API views.

@@ -8,7 +8,7 @@ and no lone surrogate (not encodable as UTF-8).
 
 from typing import Any
 
-from chat.errors import InvalidInput
+from happychat.errors import InvalidInput
 
 MAX_ID = 2**63 - 1
 

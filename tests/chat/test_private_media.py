@@ -11,10 +11,10 @@ from knox.models import AuthToken
 from PIL import Image
 from rest_framework.test import APIClient
 
-from chat.errors import NotFound
 from chat.services import conversation_member_remove
 from chat.services.messages import message_send
 from chat.uploads import access_upload, upload_create
+from happychat.errors import NotFound
 from happychat.media import etag_for
 from tests.chat.test_uploads import as_file, image_bytes
 from tests.factories import UserFactory
