@@ -239,8 +239,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Only avatars are served under MEDIA_URL; chat uploads only through access-checked views.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# How long browsers may keep a private file (an upload) and a public one (an avatar).
+MEDIA_PRIVATE_CACHE_SECONDS = env.int("MEDIA_PRIVATE_CACHE_SECONDS", default=3600)
+MEDIA_PUBLIC_CACHE_SECONDS = env.int("MEDIA_PUBLIC_CACHE_SECONDS", default=86400)
+# Behind nginx: answer with `X-Accel-Redirect: <this prefix>/<stored name>` and let an
+# `internal` nginx location serve the bytes from MEDIA_ROOT (docs/deploy.md).
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+# Object storage: redirect to a signed URL valid this long (False: proxy the bytes instead).
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+MEDIA_S3_REDIRECT = env.bool("MEDIA_S3_REDIRECT", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
