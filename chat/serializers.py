@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import User
@@ -20,13 +21,14 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def attachment_payload(upload: Upload | None) -> dict[str, Any] | None:
+    """The attachment object; its URLs are stable and answer only those allowed to see it."""
     if upload is None:
         return None
     if upload.kind == Upload.Kind.FILE:
         return {
             "id": upload.pk,
             "kind": "file",
-            "url": upload.file.url,
+            "url": reverse("upload-file", args=[upload.pk]),
             "name": upload.name,
             "size": upload.size,
             "content_type": upload.content_type,
@@ -34,8 +36,8 @@ def attachment_payload(upload: Upload | None) -> dict[str, Any] | None:
     return {
         "id": upload.pk,
         "kind": "image",
-        "url": upload.image.url,
-        "thumbnail_url": upload.thumbnail.url,
+        "url": reverse("upload-file", args=[upload.pk]),
+        "thumbnail_url": reverse("upload-thumbnail", args=[upload.pk]),
         "width": upload.width,
         "height": upload.height,
     }
@@ -114,9 +116,14 @@ class AttachmentSchema(serializers.Serializer):
 
     id = serializers.IntegerField(help_text="Use as `attachment` of an image or file message.")
     kind = serializers.ChoiceField(choices=["image", "file"])
-    url = serializers.CharField()
+    url = serializers.CharField(
+        help_text="`/api/v1/uploads/<id>/file/`: the image or document, for its owner and the "
+        "active members of a conversation where a message carries it (session or token auth)."
+    )
     thumbnail_url = serializers.CharField(
-        required=False, help_text="Images: at most 320 px on the longest side."
+        required=False,
+        help_text="Images: `/api/v1/uploads/<id>/thumbnail/`, at most 320 px on the longest "
+        "side; same access as `url`.",
     )
     width = serializers.IntegerField(required=False)
     height = serializers.IntegerField(required=False)
