@@ -49,6 +49,13 @@ RESUBSCRIBE_SECONDS = 120.0
 TYPING_INTERVAL = 2.0
 
 
+def _change_payloads(*, service: Any, **kwargs: Any) -> tuple[dict[str, Any] | None, Any]:
+    """Run a change service on the writer thread and encode its entry and folded target there
+    (they read related rows, which the event loop must not)."""
+    target, entry = service(**kwargs)
+    return (message_payload(entry) if entry is not None else None), message_payload(target)
+
+
 @database_sync_to_async
 def _user_for_token(token: str) -> tuple[Any, str] | None:
     from knox.auth import TokenAuthentication
@@ -324,15 +331,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.enqueue(self.change(ref, service, message_id=message_id, **kwargs), ref=ref)
 
     async def change(self, ref: str, service: Any, **kwargs: Any) -> None:
-        target, entry = await db_write(service, user=self.user, origin=self.channel_name, **kwargs)
-        await self.send_json(
-            {
-                "type": "ack",
-                "id": ref,
-                "message": message_payload(entry) if entry is not None else None,
-                "target": message_payload(target),
-            }
+        entry, target = await db_write(
+            _change_payloads, service=service, user=self.user, origin=self.channel_name, **kwargs
         )
+        await self.send_json({"type": "ack", "id": ref, "message": entry, "target": target})
 
     async def handle_recall(self, frame: dict[str, Any]) -> None:
         self._change(frame, message_recall)

@@ -23,6 +23,7 @@ from chat import events, hooks, search
 from chat.models import Conversation, ConversationMember, Message, Reaction, Upload
 from chat.serializers import CHANGE_KINDS, CONTENT_KINDS, message_payload
 from chat.services.messages import authorize_sender, message_send
+from chat.uploads import upload_delete
 from happychat.errors import Conflict, InvalidInput, NotFound, NotMember, PermissionDenied
 from safety.services import text_filter
 
@@ -211,17 +212,8 @@ def _recall(
 
 def _delete_upload_if_unused(upload: Upload) -> None:
     """Delete a recalled attachment's files, unless a forwarded copy still shows them."""
-    if Message.objects.filter(attachment=upload).exists():
-        return
-    names = [f.name for f in (upload.image, upload.thumbnail, upload.file) if f.name]
-    storage = upload.file.storage
-    upload.delete()
-
-    def delete_files() -> None:
-        for name in names:
-            storage.delete(name)
-
-    transaction.on_commit(delete_files)
+    if not Message.objects.filter(attachment=upload).exists():
+        upload_delete(upload)
 
 
 # --- edit -------------------------------------------------------------------------------
