@@ -6,7 +6,7 @@ from operator import or_
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 
 from accounts.models import User
 from accounts.selectors import friend_remarks
@@ -106,6 +106,24 @@ def _messages_any() -> Any:
     return Message.objects.select_related(
         "sender", "attachment", "reply_to__sender"
     ).prefetch_related("reactions")
+
+
+def _with_extras(ids: list[int]) -> list[Message]:
+    """Messages by id with sender and attachment; quotes and reactions fetched only for the
+    messages that have them (most have neither), so a page costs one query, rarely three."""
+    messages = list(
+        Message.objects.select_related("sender", "attachment").filter(pk__in=ids).order_by()
+    )
+    quoted_ids = {m.reply_to_id for m in messages if m.reply_to_id}
+    if quoted_ids:
+        quoted = Message.objects.select_related("sender").in_bulk(quoted_ids)
+        for m in messages:
+            if m.reply_to_id:
+                m.reply_to = quoted.get(m.reply_to_id)
+    changed = [m for m in messages if m.change_seq]
+    if changed:
+        prefetch_related_objects(changed, "reactions")
+    return messages
 
 
 def memberships(*, user: User, active_only: bool = True) -> list[ConversationMember]:
@@ -297,12 +315,13 @@ _SEARCH_SQL = {
     # FTS drives (CROSS JOIN keeps SQLite from reordering): newest matches first, each
     # checked against the searcher's membership through two index lookups.
     "sqlite": (
-        "SELECT m.id FROM chat_message_fts f CROSS JOIN chat_message m ON m.id = f.rowid "
-        "JOIN chat_conversationmember cm ON cm.conversation_id = m.conversation_id "
+        "SELECT f.rowid FROM chat_message_fts f CROSS JOIN chat_message m ON m.id = f.rowid "
+        "CROSS JOIN chat_conversationmember cm ON cm.conversation_id = m.conversation_id "
         "AND cm.user_id = %s WHERE f.chat_message_fts MATCH %s"
     ),
     "postgresql": (
-        "SELECT m.id FROM chat_message_search f JOIN chat_message m ON m.id = f.message_id "
+        "SELECT f.message_id FROM chat_message_search f "
+        "JOIN chat_message m ON m.id = f.message_id "
         "JOIN chat_conversationmember cm ON cm.conversation_id = m.conversation_id "
         "AND cm.user_id = %s WHERE f.tsv @@ to_tsquery('simple', %s)"
     ),
@@ -328,7 +347,9 @@ def message_search(
     if not terms:
         return SearchPage([], False, [])
     _match, params = search.match_sql(terms)
-    sql = _SEARCH_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    postgres = connection.vendor == "postgresql"
+    sql = _SEARCH_SQL["postgresql" if postgres else "sqlite"]
+    key = "f.message_id" if postgres else "f.rowid"
     args: list[Any] = [user.pk, *params]
     sql += " AND (cm.is_active OR m.seq <= cm.left_seq)"
     if conversation_id is not None:
@@ -338,18 +359,15 @@ def message_search(
         sql += " AND m.sender_id = %s"
         args.append(sender_id)
     if before is not None:
-        sql += " AND m.id < %s"
+        sql += f" AND {key} < %s"
         args.append(before)
-    sql += " ORDER BY m.id DESC LIMIT %s"
+    # Ordered by the index's own key, so the newest matches come first without a sort.
+    sql += f" ORDER BY {key} DESC LIMIT %s"
     args.append(limit + 1)
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         ids = [row[0] for row in cursor.fetchall()]
-    found = (
-        Message.objects.select_related("sender", "attachment", "reply_to__sender")
-        .prefetch_related("reactions")
-        .in_bulk(ids[:limit])
-    )
+    found = {m.pk: m for m in _with_extras(ids[:limit])}
     hits = []
     for mid in ids[:limit]:
         message = found[mid]
