@@ -14,6 +14,8 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserSerializer, user_payload
 from chat.models import Message, Upload
+from happychat.api import IdField, SeqField
+from happychat.validators import clean_text
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -214,12 +216,10 @@ class MessageSendInput(serializers.Serializer):
     id = serializers.CharField(min_length=1, max_length=64, help_text="Client message id.")
     kind = serializers.ChoiceField(choices=["text", "image", "file"], default="text")
     body = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
-    attachment = serializers.IntegerField(required=False, allow_null=True)
-    reply_to = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text="Quote this message."
-    )
+    attachment = IdField(required=False, allow_null=True, help_text="An upload id.")
+    reply_to = IdField(required=False, allow_null=True, help_text="Quote this message.")
     mentions = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         required=False,
         allow_null=True,
         max_length=50,
@@ -236,7 +236,7 @@ class MessageSendInput(serializers.Serializer):
 
 
 class ReadInput(serializers.Serializer):
-    seq = serializers.IntegerField(min_value=0)
+    seq = SeqField()
 
 
 class ReadResult(serializers.Serializer):
@@ -249,9 +249,9 @@ class ReadResult(serializers.Serializer):
 
 
 class HistoryQuery(serializers.Serializer):
-    before = serializers.IntegerField(required=False, min_value=1)
-    after = serializers.IntegerField(required=False, min_value=0)
-    around = serializers.IntegerField(required=False, min_value=1)
+    before = SeqField(required=False, min_value=1)
+    after = SeqField(required=False)
+    around = SeqField(required=False, min_value=1)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
 
@@ -270,16 +270,19 @@ class ForwardInput(serializers.Serializer):
     id = serializers.CharField(
         min_length=1, max_length=56, help_text="Client id; copy n gets '<id>:<n>'."
     )
-    conversation = serializers.IntegerField(min_value=1)
-    messages = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
+    conversation = IdField()
+    messages = serializers.ListField(child=IdField(), min_length=1)
 
 
 class SearchQuery(serializers.Serializer):
     q = serializers.CharField(max_length=200)
-    conversation = serializers.IntegerField(required=False, min_value=1)
-    sender = serializers.IntegerField(required=False, min_value=1)
-    before = serializers.IntegerField(required=False, min_value=1)
+    conversation = IdField(required=False)
+    sender = IdField(required=False)
+    before = IdField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=20)
+
+    def validate_q(self, value: str) -> str:
+        return clean_text(value, field="q")
 
 
 class SnippetPieceSchema(serializers.Serializer):

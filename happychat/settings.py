@@ -220,6 +220,9 @@ SPECTACULAR_SETTINGS = {
         "SendKindEnum": [("text", "text"), ("image", "image"), ("file", "file")],
         "AttachmentKindEnum": [("image", "image"), ("file", "file")],
     },
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------

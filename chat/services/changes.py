@@ -25,6 +25,7 @@ from chat.serializers import CHANGE_KINDS, CONTENT_KINDS, message_payload
 from chat.services.messages import authorize_sender, message_send
 from chat.uploads import upload_delete
 from happychat.errors import Conflict, InvalidInput, NotFound, NotMember, PermissionDenied
+from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
 logger = logging.getLogger("happychat.messages")
@@ -91,11 +92,12 @@ def _lock(conversation_id: int) -> None:
     Conversation.objects.select_for_update().filter(pk=conversation_id).exists()
 
 
-def _target(*, message_id: Any, for_update: bool = True) -> Message:
-    if isinstance(message_id, bool) or not isinstance(message_id, int) or message_id <= 0:
+def _target(*, message_id: Any) -> Message:
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
         raise InvalidInput(_("`message` must be a message id."))
+    pk = require_id(message_id, detail=_("No such message."))
     qs = Message.objects.select_related("conversation", "sender", "attachment")
-    target = qs.filter(pk=message_id).first()
+    target = qs.filter(pk=pk).first()
     if target is None or target.kind not in CONTENT_KINDS:
         raise NotFound(_("No such message."))
     return target
@@ -224,7 +226,8 @@ def message_edit(
 ) -> tuple[Message, Message | None]:
     """Replace the text of one's own text message within CHAT_EDIT_SECONDS (the content
     filter applies). Returns the folded target and the edit entry (None if unchanged)."""
-    if not isinstance(body, str) or not body.strip():
+    body = clean_text(body, field="body")
+    if not body.strip():
         raise InvalidInput(_("An edit needs a non-empty `body`."))
     if len(body) > settings.CHAT_MAX_BODY_CHARS:
         raise InvalidInput(

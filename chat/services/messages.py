@@ -24,6 +24,7 @@ from happychat.errors import (
     NotMember,
     PermissionDenied,
 )
+from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
 logger = logging.getLogger("happychat.messages")
@@ -46,10 +47,10 @@ def _validate(
 ) -> None:
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
         raise InvalidInput("`id` must be a string of 1 to 64 characters.")
+    clean_text(client_id, field="id")
     if kind not in SENDABLE_KINDS:
         raise InvalidInput("`kind` must be `text`, `image` or `file`.")
-    if not isinstance(body, str):
-        raise InvalidInput("`body` must be a string.")
+    clean_text(body, field="body")
     if len(body) > settings.CHAT_MAX_BODY_CHARS:
         raise InvalidInput(f"`body` is limited to {settings.CHAT_MAX_BODY_CHARS} characters.")
     if kind == Message.Kind.TEXT and not body.strip():
@@ -194,6 +195,7 @@ def message_send(
     )
     if not isinstance(mention_all, bool):
         raise InvalidInput("`mention_all` must be true or false.")
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     try:
         message = _store(
             sender=sender,
@@ -419,6 +421,7 @@ def conversation_mark_read(
     """Move the user's read cursor forward to `seq` (never back, never past the end)."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise InvalidInput("`seq` must be a non-negative integer.")
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     with transaction.atomic():
         member = (
             ConversationMember.objects.select_related("conversation")
@@ -441,6 +444,7 @@ def conversation_mark_read(
 
 def conversation_mute_set(*, user: User, conversation_id: int, muted: bool) -> ConversationMember:
     """Mute or unmute notifications for one conversation (the user's devices only)."""
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     updated = ConversationMember.objects.filter(conversation_id=conversation_id, user=user).update(
         muted=muted
     )
