@@ -290,15 +290,17 @@ def fill(total: int, sender_id: int, searcher_id: int) -> dict[str, float]:
     while True:
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT id, body FROM chat_message WHERE id > %s ORDER BY id LIMIT %s",
+                "SELECT id, body, conversation_id, sender_id FROM chat_message WHERE id > %s "
+                "ORDER BY id LIMIT %s",
                 [last, BATCH],
             )
             bodies = cur.fetchall()
         if not bodies:
             break
         with transaction.atomic(), connection.cursor() as cur:
-            for mid, body in bodies:
-                search.index_add(cur, message_id=mid, tokens=search.indexable("text", body))
+            for mid, body, cid, sid in bodies:
+                tokens = search.indexable("text", body, conversation_id=cid, sender_id=sid)
+                search.index_add(cur, message_id=mid, tokens=tokens)
         last = bodies[-1][0]
     indexed = time.monotonic() - started
     if connection.vendor == "postgresql":

@@ -26,6 +26,8 @@ logger = logging.getLogger("happychat.search")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_QUERY_TERMS = 16
+_CONVERSATION_WORD = "xconv"
+_SENDER_WORD = "xsender"
 _jieba_lock = threading.Lock()
 _jieba: Any = None
 
@@ -67,18 +69,32 @@ def words(text: str, *, for_query: bool = False) -> list[str]:
     return out
 
 
-def indexable(kind: str, body: str, file_name: str = "") -> str:
-    """What the index keeps of a message: its text (and a file's name), as words."""
+def scope_words(conversation_id: int, sender_id: int) -> str:
+    """Words naming the conversation and the sender, indexed with every message, so a search
+    filtered by them intersects posting lists instead of scanning every match. (A message
+    that happens to contain such a word is only a candidate: the query still checks the
+    columns.)"""
+    return f"{_CONVERSATION_WORD}{conversation_id} {_SENDER_WORD}{sender_id}"
+
+
+def indexable(
+    kind: str, body: str, file_name: str = "", *, conversation_id: int, sender_id: int
+) -> str:
+    """What the index keeps of a message: its text (and a file's name) as words, and the
+    words of its conversation and sender; empty for what is not searchable."""
     if kind not in ("text", "file"):
         return ""
-    return " ".join(words(f"{body} {file_name}".strip()))
+    text = " ".join(words(f"{body} {file_name}".strip()))
+    return f"{text} {scope_words(conversation_id, sender_id)}" if text else ""
 
 
-def indexable_now(kind: str, body: str, file_name: str = "") -> str | None:
+def indexable_now(
+    kind: str, body: str, file_name: str = "", *, conversation_id: int, sender_id: int
+) -> str | None:
     """Like `indexable`, or None when that would wait for jieba to load (index it later)."""
     if _jieba is None and kind in ("text", "file") and _CJK.search(f"{body} {file_name}"):
         return None
-    return indexable(kind, body, file_name)
+    return indexable(kind, body, file_name, conversation_id=conversation_id, sender_id=sender_id)
 
 
 def index_later(message_id: int) -> None:
@@ -116,11 +132,15 @@ def _index_stored(message_ids: list[int]) -> None:
 
     with transaction.atomic():
         rows = Message.objects.filter(pk__in=message_ids).values_list(
-            "pk", "kind", "body", "recalled", "attachment__name"
+            "pk", "kind", "body", "recalled", "attachment__name", "conversation_id", "sender_id"
         )
         with connection.cursor() as cursor:
-            for pk, kind, body, recalled, name in rows:
-                tokens = "" if recalled else indexable(kind, body, name or "")
+            for pk, kind, body, recalled, name, cid, sid in rows:
+                tokens = (
+                    ""
+                    if recalled
+                    else indexable(kind, body, name or "", conversation_id=cid, sender_id=sid)
+                )
                 index_put(cursor, message_id=pk, tokens=tokens)
 
 
@@ -171,8 +191,16 @@ def query_terms(q: str) -> list[str]:
     return list(seen)[:_MAX_QUERY_TERMS]
 
 
-def match_sql(terms: list[str]) -> tuple[str, list[Any]]:
-    """The backend's match expression for "every term", as (description, parameters)."""
+def match_sql(
+    terms: list[str], *, conversation_id: int | None = None, sender_id: int | None = None
+) -> tuple[str, list[Any]]:
+    """The backend's match expression for "every term" (and the scope words of the filters
+    given), as (description, parameters)."""
+    terms = list(terms)
+    if conversation_id is not None:
+        terms.append(f"{_CONVERSATION_WORD}{conversation_id}")
+    if sender_id is not None:
+        terms.append(f"{_SENDER_WORD}{sender_id}")
     if connection.vendor == "postgresql":
         quoted = ("'" + t.replace("\\", "").replace("'", "''") + "'" for t in terms)
         return "tsquery", [" & ".join(quoted)]

@@ -348,7 +348,7 @@ def message_search(
     terms = search.query_terms(q)
     if not terms:
         return SearchPage([], False, [])
-    _match, params = search.match_sql(terms)
+    _match, params = search.match_sql(terms, conversation_id=conversation_id, sender_id=sender_id)
     postgres = connection.vendor == "postgresql"
     sql = _SEARCH_SQL["postgresql" if postgres else "sqlite"]
     key = "f.message_id" if postgres else "f.rowid"

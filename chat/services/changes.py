@@ -264,7 +264,9 @@ def message_edit(
         target.edited = True
         target.change_seq = entry.seq
         target.save(update_fields=["body", "edited", "change_seq"])
-        tokens = search.indexable_now(target.kind, body)
+        tokens = search.indexable_now(
+            target.kind, body, conversation_id=target.conversation_id, sender_id=target.sender_id
+        )
         with connection.cursor() as cursor:
             search.index_put(cursor, message_id=target.pk, tokens=tokens or "")
         if tokens is None:

@@ -278,7 +278,13 @@ def _store(
             mentions=mentions,
             mention_all=mention_all,
         )
-        tokens = search.indexable_now(kind, body, attachment.name if attachment else "")
+        tokens = search.indexable_now(
+            kind,
+            body,
+            attachment.name if attachment else "",
+            conversation_id=conversation.pk,
+            sender_id=sender.pk,
+        )
         now = timezone.now()
         with connection.cursor() as cursor:
             # The row update takes the conversation's write lock: concurrent senders queue

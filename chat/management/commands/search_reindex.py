@@ -24,14 +24,17 @@ class Command(BaseCommand):
             rows = list(
                 Message.objects.filter(pk__gt=last, kind__in=["text", "file"], recalled=False)
                 .order_by("pk")
-                .values_list("pk", "kind", "body", "attachment__name")[:BATCH]
+                .values_list(
+                    "pk", "kind", "body", "attachment__name", "conversation_id", "sender_id"
+                )[:BATCH]
             )
             if not rows:
                 break
             with transaction.atomic(), connection.cursor() as cursor:
-                for pk, kind, body, name in rows:
-                    search.index_add(
-                        cursor, message_id=pk, tokens=search.indexable(kind, body, name or "")
+                for pk, kind, body, name, cid, sid in rows:
+                    tokens = search.indexable(
+                        kind, body, name or "", conversation_id=cid, sender_id=sid
                     )
+                    search.index_add(cursor, message_id=pk, tokens=tokens)
             last, total = rows[-1][0], total + len(rows)
         self.stdout.write(f"indexed {total} messages")
