@@ -25,8 +25,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.serializers import user_payload
-from chat import events, presence, selectors, writer
-from chat.errors import Busy, DomainError, InvalidAttachment, InvalidInput, NotMember, RateLimited
+from chat import events as chat_events
+from chat import presence, selectors, writer
 from chat.serializers import message_payload
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
@@ -47,6 +47,15 @@ from chat.transport import (
     parse,
 )
 from chat.writer import db_read, db_write
+from happychat import events
+from happychat.errors import (
+    Busy,
+    DomainError,
+    InvalidAttachment,
+    InvalidInput,
+    NotMember,
+    RateLimited,
+)
 
 logger = logging.getLogger("happychat.consumer")
 
@@ -217,7 +226,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.online_registered = True
         self.touched_at = time.monotonic()
         if await presence.store().add(self.user.pk, self.channel_name):
-            await events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
+            await chat_events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
 
     async def after_hello(self) -> None:
         """Tell the new socket which of its direct peers are online now."""
@@ -292,7 +301,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.exception("leaving the channel layer groups failed")
         try:
             if self.online_registered and await presence.store().remove(self.user.pk, channel):
-                await events.presence(
+                await chat_events.presence(
                     conversation_ids=conversation_ids, user_id=self.user.pk, online=False
                 )
         except Exception:
@@ -536,7 +545,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if now - self.typing_sent.get(conversation_id, 0.0) < TYPING_INTERVAL:
             return
         self.typing_sent[conversation_id] = now
-        await events.typing(conversation_id=conversation_id, user_id=self.user.pk)
+        await chat_events.typing(conversation_id=conversation_id, user_id=self.user.pk)
 
     # --- channel layer: forward only -------------------------------------------------
 

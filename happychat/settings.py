@@ -43,11 +43,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "safety",
     "accounts",
     "chat",
+    "friends",
     "groups",
     "robot",
-    "safety",
+    "moderation",
     "pwa",
 ]
 

@@ -8,8 +8,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from chat import events, writer
+from chat import writer
 from chat.models import Message
+from happychat import events
 from tests.chat.conftest import drain, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
