@@ -35,7 +35,6 @@ from chat.transport import (
     CLOSE_REVOKED,
     CLOSE_UNAUTHENTICATED,
     CLOSE_UNAVAILABLE,
-    MAX_ID,
     BadFrame,
     Strikes,
     TokenBucket,
@@ -56,6 +55,7 @@ from happychat.errors import (
     NotMember,
     RateLimited,
 )
+from happychat.validators import MAX_ID
 
 logger = logging.getLogger("happychat.consumer")
 

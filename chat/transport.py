@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http.request import validate_host
 
-from happychat.errors import InvalidInput
+from happychat.errors import InvalidInput, NotFound
+from happychat.validators import MAX_ID, text_problem
 
 # Close codes (docs/protocol.md §2.5).
 CLOSE_UNAVAILABLE = 1013  # "try again later": storage failed while setting the socket up
@@ -20,10 +21,6 @@ CLOSE_UNAUTHENTICATED = 4001
 CLOSE_REVOKED = 4003
 CLOSE_IDLE = 4008
 CLOSE_ABUSE = 4029
-
-
-# Database ids and seqs are signed 64-bit integers: anything past this is no id at all.
-MAX_ID = 2**63 - 1
 
 
 class BadFrame(Exception):
@@ -66,11 +63,7 @@ def _has_bad_text(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return True
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
+            if text_problem(item) is not None:
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())
@@ -80,17 +73,26 @@ def _has_bad_text(value: Any) -> bool:
     return False
 
 
-def int_field(frame: dict[str, Any], field: str, *, minimum: int = 0) -> int:
-    """The integer `frame[field]` in `minimum` … MAX_ID, or InvalidInput."""
+def int_field(frame: dict[str, Any], field: str) -> int:
+    """The integer `frame[field]` in 0 … MAX_ID (a seq), or InvalidInput."""
     value = frame.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_ID:
-        raise InvalidInput(f"`{field}` must be an integer from {minimum} to 2^63-1.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise InvalidInput(f"`{field}` must be an integer from 0 to 2^63-1.")
     return value
 
 
 def id_field(frame: dict[str, Any], field: str) -> int:
-    """The database id `frame[field]` (1 … 2^63-1), or InvalidInput."""
-    return int_field(frame, field, minimum=1)
+    """The id `frame[field]`: InvalidInput if not an integer, NotFound outside 1 … MAX_ID.
+
+    Like an id the database does not hold, an id it could not hold is "not found" (the
+    same answer REST gives), never a storage error.
+    """
+    value = frame.get(field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"`{field}` must be an integer id.")
+    if not 1 <= value <= MAX_ID:
+        raise NotFound("No such conversation.")
+    return value
 
 
 def cursors_field(frame: dict[str, Any]) -> dict[int, int]:
@@ -100,13 +102,13 @@ def cursors_field(frame: dict[str, Any]) -> dict[int, int]:
         raise InvalidInput("`cursors` must be an object of conversation id → seq.")
     cursors: dict[int, int] = {}
     for key, value in raw.items():
-        if not (key.isascii() and key.isdigit() and len(key) <= 19) or not (
-            1 <= int(key) <= MAX_ID
-        ):
+        if not (key.isascii() and key.isdigit()):
             raise InvalidInput("`cursors` keys must be conversation ids.")
         if isinstance(value, bool) or not isinstance(value, int) or value > MAX_ID:
             raise InvalidInput("`cursors` must map conversation ids to integer seqs.")
-        cursors[int(key)] = max(0, value)
+        # Like a conversation the user is not in, an id no conversation can have is ignored.
+        if len(key) <= 19 and 1 <= int(key) <= MAX_ID:
+            cursors[int(key)] = max(0, value)
     return cursors
 
 

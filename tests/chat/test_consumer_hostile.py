@@ -65,9 +65,10 @@ async def assert_alive(ws, conversation, client_id="alive"):
         ('{"type": "sync", "cursors": {"1": 1}, "x": ["\\udc00"]}', "invalid_frame"),
         (
             '{"type": "send", "id": "a", "conversation": 9223372036854775808, "body": "x"}',
-            "invalid_frame",
+            "not_found",
         ),
-        ('{"type": "send", "id": "a", "conversation": -1, "body": "x"}', "invalid_frame"),
+        ('{"type": "send", "id": "a", "conversation": -1, "body": "x"}', "not_found"),
+        ('{"type": "send", "id": "a", "conversation": 0, "body": "x"}', "not_found"),
         ('{"type": "send", "id": "a", "conversation": 1.0, "body": "x"}', "invalid_frame"),
         ('{"type": "send", "id": "a", "conversation": 1e400, "body": "x"}', "invalid_frame"),
         ('{"type": "send", "id": "a", "conversation": NaN, "body": "x"}', "invalid_frame"),
@@ -76,13 +77,11 @@ async def assert_alive(ws, conversation, client_id="alive"):
         ('{"type": "send", "id": "", "conversation": 1, "body": "x"}', "invalid_frame"),
         ('{"type": "send", "id": ["a"], "conversation": 1, "body": "x"}', "invalid_frame"),
         ('{"type": "read", "conversation": 1, "seq": 9223372036854775808}', "invalid_frame"),
-        ('{"type": "read", "conversation": 99999999999999999999999, "seq": 1}', "invalid_frame"),
+        ('{"type": "read", "conversation": 99999999999999999999999, "seq": 1}', "not_found"),
         ('{"type": "read", "conversation": true, "seq": 1}', "invalid_frame"),
-        ('{"type": "typing", "conversation": 9223372036854775808}', "invalid_frame"),
-        ('{"type": "sync", "cursors": {"9223372036854775808": 1}}', "invalid_frame"),
+        ('{"type": "typing", "conversation": 9223372036854775808}', "not_found"),
         ('{"type": "sync", "cursors": {"1": 9223372036854775808}}', "invalid_frame"),
         ('{"type": "sync", "cursors": {"²": 1}}', "invalid_frame"),
-        ('{"type": "sync", "cursors": {"0": 1}}', "invalid_frame"),
         ('{"type": "sync", "cursors": {"1": 1.5}}', "invalid_frame"),
         ('{"type": "sync", "cursors": {}, "limit": 1e9}', "invalid_frame"),
         ('{"type": "sync", "cursors": "all"}', "invalid_frame"),
@@ -314,3 +313,11 @@ async def test_writes_past_the_process_bound_are_busy_and_retryable(
     monkeypatch.setattr(writer, "_reserved", 0)
     await assert_alive(ws, direct.pk)
     assert writer.pending() == 0
+
+
+async def test_cursors_no_conversation_can_have_are_ignored(alice, bob, direct, connect):
+    ws = await connect(alice)
+    cursors = {"0": 5, str(BIG): 1, "1" * 30: 2, str(direct.pk): 0}
+    await ws.send_json_to({"type": "sync", "cursors": cursors})
+    synced = await receive_type(ws, "synced")
+    assert synced["cursors"] == {str(direct.pk): 0}
