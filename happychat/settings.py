@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "groups",
     "robot",
     "safety",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,7 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
         "resend": env.str("THROTTLE_RESEND", default="5/hour"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/min"),
+        "export": env.str("THROTTLE_EXPORT", default="3/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "happychat.api.exception_handler",
@@ -236,6 +238,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_MAX_PIXELS = 40_000_000
 AVATAR_SIZE = 256
+
+# --- Operations (ops/) -----------------------------------------------------------------
+# Where `manage.py backup` writes its archives unless told otherwise.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 
 # --- Chat -----------------------------------------------------------------------------
 CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)
