@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("groups.api_urls")),
     path("", include("chat.api_urls")),
     path("", include("safety.api_urls")),
+    path("", include("ops.api_urls")),
 ]
 
 urlpatterns = [
