@@ -30,7 +30,7 @@ from happychat.api import me
 # --- shapes ---------------------------------------------------------------------------
 
 
-# PROTOCOL.md §4 FriendRequest (documentation only); "from" is a keyword, hence inline.
+# docs/protocol.md §7 FriendRequest (documentation only); "from" is a keyword, hence inline.
 FriendRequestSerializer = inline_serializer(
     "FriendRequest",
     {

@@ -1,4 +1,4 @@
-"""Payloads of the friend graph shared by REST, pages and events (PROTOCOL.md §4)."""
+"""Payloads of the friend graph shared by REST, pages and events (docs/protocol.md §7)."""
 
 from typing import Any
 

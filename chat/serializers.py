@@ -1,4 +1,4 @@
-"""Message and Conversation objects of PROTOCOL.md §4, as plain dicts (encoded once).
+"""Message and Conversation objects of docs/protocol.md §7, as plain dicts (encoded once).
 
 The DRF serializers below only describe these shapes for the OpenAPI schema and parse
 input; responses are built by the payload functions, which every path shares.

@@ -51,7 +51,7 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
 
 
 def upload_payload(upload: Upload) -> dict[str, Any]:
-    """The attachment object of PROTOCOL.md §4: id, url, thumbnail_url, width, height."""
+    """The attachment object of docs/protocol.md §7: id, url, thumbnail_url, width, height."""
     return {
         "id": upload.pk,
         "url": upload.image.url,

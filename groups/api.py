@@ -1,4 +1,4 @@
-"""REST for groups (PROTOCOL.md §3 `groups/…`): each view parses, calls one service, serializes.
+"""REST for groups (docs/protocol.md §6 `groups/…`): each view parses, calls one service.
 
 A group a user may not see (private and not a member, or dissolved) is `404` everywhere.
 """
@@ -29,7 +29,7 @@ from robot.services import robot_group_join, robot_group_leave
 
 
 class GroupSerializer(serializers.Serializer):
-    """PROTOCOL.md §4 Group (documentation only)."""
+    """docs/protocol.md §7 Group (documentation only)."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "groups",
     "robot",
     "safety",
+    "pwa",
     "ops",
 ]
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
     path("", include("chat.urls")),
+    path("", include("pwa.urls")),
     # Uploaded files live under random names; a small deployment serves them itself.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -1,4 +1,4 @@
-"""REST for reporting a message (PROTOCOL.md: POST /api/v1/messages/<id>/report/)."""
+"""REST for reporting a message (docs/protocol.md: POST /api/v1/messages/<id>/report/)."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status

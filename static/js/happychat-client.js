@@ -1,4 +1,4 @@
-// HappyChat client core: the one owner of the /ws/chat/ socket (PROTOCOL.md §2).
+// HappyChat client core: the one owner of the /ws/chat/ socket (docs/protocol.md §2).
 //
 // Platform parts (socket constructor, HTTP, storage, timers, randomness, ids) come in
 // through an adapter object, so the same core runs in a browser (browserAdapter below)
