@@ -72,6 +72,3 @@ class AuthTokenAdmin(KnoxAuthTokenAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for token in queryset:
             token_revoke(token=token)
-
-
-from accounts import admin_friends  # noqa: E402, F401  (friend graph admin, registered on import)

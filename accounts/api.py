@@ -21,7 +21,7 @@ from accounts import services
 from accounts.models import User
 from accounts.serializers import UserSerializer, user_payload
 from accounts.throttles import LoginFailureThrottle
-from chat.errors import InvalidCredentials, InvalidInput, ValidationFailed
+from happychat.errors import InvalidCredentials, InvalidInput, ValidationFailed
 
 # --- shapes ---------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""REST routes of the accounts app under /api/v1/ (the friend routes are included below)."""
+"""REST routes of the accounts app under /api/v1/."""
 
-from django.urls import include, path
+from django.urls import path
 
 from accounts import api
 
@@ -13,5 +13,4 @@ urlpatterns = [
         name="api-activation-resend",
     ),
     path("me/", api.MeApi.as_view(), name="api-me"),
-    path("", include("accounts.urls_friends")),
 ]

@@ -13,9 +13,9 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from chat.errors import InvalidAttachment
 from chat.serializers import AttachmentSchema
 from chat.uploads import upload_create, upload_payload
+from happychat.errors import InvalidAttachment
 
 # Room for the multipart envelope around a file that is exactly at the limit.
 MULTIPART_OVERHEAD = 64 * 1024

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.serializers import user_payload
-from chat import events, presence, selectors
-from chat.errors import DomainError, InvalidInput, NotMember, RateLimited
+from chat import events as chat_events
+from chat import presence, selectors
 from chat.serializers import message_payload
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
@@ -37,6 +37,8 @@ from chat.transport import (
     parse,
 )
 from chat.writer import db_read, db_write
+from happychat import events
+from happychat.errors import DomainError, InvalidInput, NotMember, RateLimited
 
 logger = logging.getLogger("happychat.consumer")
 
@@ -146,7 +148,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.subscribe(cid)
         self.online_registered = True
         if await presence.store().add(self.user.pk, self.channel_name):
-            await events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
+            await chat_events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
 
     async def after_hello(self) -> None:
         """Tell the new socket which of its direct peers are online now."""
@@ -206,7 +208,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.online_registered and await presence.store().remove(
             self.user.pk, self.channel_name
         ):
-            await events.presence(
+            await chat_events.presence(
                 conversation_ids=conversation_ids, user_id=self.user.pk, online=False
             )
 
@@ -373,7 +375,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if now - self.typing_sent.get(conversation_id, 0.0) < TYPING_INTERVAL:
             return
         self.typing_sent[conversation_id] = now
-        await events.typing(conversation_id=conversation_id, user_id=self.user.pk)
+        await chat_events.typing(conversation_id=conversation_id, user_id=self.user.pk)
 
     # --- channel layer: forward only -------------------------------------------------
 

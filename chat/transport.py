@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http.request import validate_host
 
-from chat.errors import InvalidInput
+from happychat.errors import InvalidInput
 
 # Close codes (docs/protocol-extensions.md).
 CLOSE_UNAUTHENTICATED = 4001

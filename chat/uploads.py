@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from chat.errors import InvalidAttachment
 from chat.models import Upload
+from happychat.errors import InvalidAttachment
 from happychat.images import EncodedImage, process_image
 
 MAX_SIDE = 4096

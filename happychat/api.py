@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from chat.errors import DomainError
+from happychat.errors import DomainError
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -8,9 +8,11 @@ from accounts.views import AdminLogoutView
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("friends.api_urls")),
     path("", include("groups.api_urls")),
+    path("", include("robot.api_urls")),
     path("", include("chat.api_urls")),
-    path("", include("safety.api_urls")),
+    path("", include("moderation.api_urls")),
     path("", include("ops.api_urls")),
 ]
 
@@ -24,7 +26,9 @@ urlpatterns = [
     path("accounts/", include("accounts.allauth_urls")),  # our versions of a few pages
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("friends.urls")),
     path("", include("groups.urls")),
+    path("", include("robot.urls")),
     path("", include("chat.urls")),
     path("", include("pwa.urls")),
     # Uploaded files live under random names; a small deployment serves them itself.

@@ -44,7 +44,7 @@ from chat.serializers import iso, message_payload
 from groups.models import GroupInvitation, GroupMember
 from ops.backup import app_version
 from robot.models import RobotTurn
-from safety.models import MessageReport
+from moderation.models import MessageReport
 
 FORMAT = "happychat-user-export"
 FORMAT_VERSION = 1

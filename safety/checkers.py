@@ -1,7 +1,7 @@
 """Pluggable text checkers, run in the order of settings.SAFETY_CHECKERS (dotted paths).
 
 A checker is any callable `check(*, text: str, field: str) -> str` returning the text to
-keep (perhaps masked) or raising `chat.errors.ContentBlocked`. The built-in word filter
+keep (perhaps masked) or raising `happychat.errors.ContentBlocked`. The built-in word filter
 comes first by default; an external moderation service can be appended by settings.
 """
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from chat.errors import ContentBlocked
+from happychat.errors import ContentBlocked
 
 logger = logging.getLogger("happychat.safety")
 

@@ -13,9 +13,9 @@ from django.db import DatabaseError
 from PIL import Image, ImageCms, PngImagePlugin
 from rest_framework.throttling import ScopedRateThrottle
 
-from chat.errors import InvalidAttachment
 from chat.models import Message, Upload
 from chat.uploads import access_upload_for_attachment, upload_create, upload_payload
+from happychat.errors import InvalidAttachment
 from tests.chat.conftest import befriend
 
 URL = "/api/v1/uploads/"

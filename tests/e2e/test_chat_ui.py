@@ -290,7 +290,7 @@ def test_a_refused_message_is_marked_failed_and_can_be_retried(
         live_server_env,
         f"""
 from accounts.models import User
-from accounts.services_friends import friend_delete
+from friends.services import friend_delete
 kim = User.objects.get(username={u["kim"]!r}); lou = User.objects.get(username={u["lou"]!r})
 friend_delete(user=kim, friend_id=lou.pk)
 """,

@@ -20,7 +20,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from accounts.services_friends import (
+from friends.services import (
     friend_remark_set,
     friend_request_accept,
     friend_request_send,
@@ -33,7 +33,7 @@ from chat.uploads import upload_create
 from groups.services import group_create, group_leave, group_member_settings_set
 from ops.export import user_export
 from robot.models import RobotTurn
-from safety.services import message_report_create
+from moderation.services import message_report_create
 from tests.factories import UserFactory
 from tests.ops.sitetool import png
 

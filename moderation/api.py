@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from safety.models import MessageReport
-from safety.services import message_report_create
+from moderation.models import MessageReport
+from moderation.services import message_report_create
 
 
 class ReportInput(serializers.Serializer):

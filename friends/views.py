@@ -13,10 +13,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import selectors_friends as selectors
-from accounts import services_friends as services
+from accounts import selectors as graph
 from accounts.models import FriendRequest, User
-from chat.errors import DomainError, InvalidInput
+from friends import selectors, services
+from happychat.errors import DomainError, InvalidInput
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -59,7 +59,7 @@ def friends_page(request: HttpRequest) -> HttpResponse:
     """Show search results, requests, friends and blocks."""
     user: User = request.user  # type: ignore[assignment]
     query = request.GET.get("q", "").strip()
-    friend_ids = selectors.friend_ids(user.pk)
+    friend_ids = graph.friend_ids(user.pk)
     requests = list(selectors.friend_request_list(user=user))
     pending = FriendRequest.Status.PENDING
     context = {
@@ -68,7 +68,7 @@ def friends_page(request: HttpRequest) -> HttpResponse:
         "friend_ids": friend_ids,
         "incoming": [r for r in requests if r.to_user_id == user.pk and r.status == pending],
         "outgoing": [r for r in requests if r.from_user_id == user.pk and r.status == pending],
-        "friendships": selectors.friendship_list(user=user),
+        "friendships": graph.friendship_list(user=user),
         "blocks": selectors.block_list(user=user),
     }
     return render(request, "accounts/friends.html", context)

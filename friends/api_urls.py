@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import api_friends as api
+from friends import api
 
 urlpatterns = [
     path("users/", api.UserSearchApi.as_view(), name="api-users-search"),

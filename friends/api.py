@@ -15,11 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors_friends as selectors
-from accounts import services_friends as services
 from accounts.api import ErrorSerializer, parse
+from accounts.selectors import friend_remarks, friendship_list
 from accounts.serializers import UserSerializer
-from accounts.serializers_friends import (
+from friends import selectors, services
+from friends.serializers import (
     block_payload,
     friend_payload,
     friend_request_payload,
@@ -99,7 +99,7 @@ class UserSearchApi(APIView):
     )
     def get(self, request: Request) -> Response:
         users = selectors.user_search(viewer=me(request), query=request.GET.get("search", ""))
-        remarks = selectors.friend_remarks(me(request).pk)
+        remarks = friend_remarks(me(request).pk)
         return Response(users_payload(users, remarks=remarks))
 
 
@@ -110,7 +110,7 @@ class FriendListApi(APIView):
         description="Your friends, each a User with your `remark` where set.",
     )
     def get(self, request: Request) -> Response:
-        friendships = selectors.friendship_list(user=me(request))
+        friendships = friendship_list(user=me(request))
         return Response([friend_payload(f) for f in friendships])
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import views_friends as views
+from friends import views
 
 urlpatterns = [
     path("friends/", views.friends_page, name="friends"),

@@ -11,7 +11,7 @@ Rules:
 - Blocking refuses that person's requests and messages (`accounts.selectors.is_blocked`)
   and rejects any pending request between the two; it does not end a friendship.
 
-Events (chat/events.py): friend_request, friend_added, friend_updated, friend_removed,
+Events (happychat/events.py): friend_request, friend_added, friend_updated, friend_removed,
 conversation_created, user_blocked, user_unblocked.
 """
 
@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Block, FriendRequest, Friendship, User
-from accounts.selectors_friends import are_friends, blocked_either_way, is_blocked
+from accounts.selectors import are_friends, blocked_either_way, is_blocked
 from accounts.serializers import user_payload
-from accounts.serializers_friends import friend_request_payload
-from chat import events
-from chat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from chat.services.conversations import conversation_direct_get_or_create
+from friends.serializers import friend_request_payload
+from happychat import events
+from happychat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from safety.services import text_filter
 
 REMARK_MAX = 64
