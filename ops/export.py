@@ -42,9 +42,9 @@ from chat.models import ConversationMember, Message, Upload
 from chat.selectors import conversation_row, visible_last_seq
 from chat.serializers import iso, message_payload
 from groups.models import GroupInvitation, GroupMember
+from moderation.models import MessageReport
 from ops.backup import app_version
 from robot.models import RobotTurn
-from moderation.models import MessageReport
 
 FORMAT = "happychat-user-export"
 FORMAT_VERSION = 1

@@ -20,20 +20,20 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from chat.models import ConversationMember
+from chat.services import conversation_direct_get_or_create
+from chat.services.messages import message_send
+from chat.uploads import upload_create
 from friends.services import (
     friend_remark_set,
     friend_request_accept,
     friend_request_send,
     user_block,
 )
-from chat.models import ConversationMember
-from chat.services import conversation_direct_get_or_create
-from chat.services.messages import message_send
-from chat.uploads import upload_create
 from groups.services import group_create, group_leave, group_member_settings_set
+from moderation.services import message_report_create
 from ops.export import user_export
 from robot.models import RobotTurn
-from moderation.services import message_report_create
 from tests.factories import UserFactory
 from tests.ops.sitetool import png
 
