@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -90,11 +91,15 @@ def app_version() -> dict[str, Any]:
                 timeout=10,
                 check=False,
             )
-            commit = done.stdout.strip() or None if done.returncode == 0 else None
+            commit = (done.stdout.strip() or None) if done.returncode == 0 else None
         except (OSError, subprocess.SubprocessError):
             commit = None
-    return {"name": "happychat", "version": version, "git_commit": commit,
-            "django": django.get_version()}  # fmt: skip
+    return {
+        "name": "happychat",
+        "version": version,
+        "git_commit": commit,
+        "django": django.get_version(),
+    }
 
 
 def _storage_for(labels: set[str] | list[str]) -> Storage:
@@ -265,13 +270,17 @@ def _add_media(
     return summary, entries
 
 
+_ARCHIVE_NAME = re.compile(rf"^{PREFIX}(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.(?:tar|tar\.gz|tgz)$")
+
+
 def _prune(directory: Path, keep: int) -> list[Path]:
-    archives = sorted(
-        p
-        for p in directory.glob(f"{PREFIX}*")
-        if p.is_file() and p.name.endswith((".tar", ".tar.gz", ".tgz"))
-    )
-    doomed = archives[:-keep]
+    """Delete all but the newest `keep` archives named as `backup` names them."""
+    dated = []
+    for path in directory.iterdir():
+        match = _ARCHIVE_NAME.match(path.name)
+        if match and path.is_file():
+            dated.append(((match.group(1), int(match.group(2) or 1)), path))
+    doomed = [path for _, path in sorted(dated)[:-keep]]
     for path in doomed:
         path.unlink(missing_ok=True)
     return doomed

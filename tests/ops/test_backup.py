@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import tarfile
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def test_archive_holds_the_database_referenced_media_and_a_manifest_describing_t
     assert manifest["format_version"] == 1
     assert manifest["created_at"].endswith("Z")
     assert manifest["app"]["name"] == "happychat"
-    assert manifest["app"]["version"] == "0.1.0"
+    assert manifest["app"]["version"] == metadata.version("happychat")
     assert manifest["database"]["vendor"] == "sqlite"
     assert "0001_initial" in manifest["database"]["migrations"]["chat"]
     assert manifest["counts"]["chat.Message"] == 5 + 5 + 4 + 1
@@ -160,7 +161,11 @@ def test_missing_media_file_is_reported_and_the_rest_is_backed_up(ops_template, 
 def test_keep_prunes_older_archives_and_a_tar_gz_is_compressed(ops_template, tmp_path):
     site = new_site(ops_template, tmp_path / "site")
     site.backups.mkdir(parents=True)
-    old = [site.backups / f"happychat-backup-2020010{n}T000000Z.tar" for n in (1, 2, 3)]
+    # Two backups in the same second: the second is named …Z-2 and is the newer.
+    old = [
+        site.backups / f"happychat-backup-{stamp}.tar"
+        for stamp in ("20200101T000000Z", "20200103T000000Z", "20200103T000000Z-2")
+    ]
     for path in old:
         path.write_bytes(b"old")
     unrelated = site.backups / "notes.txt"
