@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import api
+from accounts import api, api_wechat
 
 urlpatterns = [
     path("auth/register/", api.RegisterApi.as_view(), name="api-register"),
@@ -12,5 +12,7 @@ urlpatterns = [
         api.ActivationResendApi.as_view(),
         name="api-activation-resend",
     ),
+    path("auth/wechat/", api_wechat.WeChatLoginApi.as_view(), name="api-wechat-login"),
     path("me/", api.MeApi.as_view(), name="api-me"),
+    path("me/wechat/", api_wechat.MeWeChatApi.as_view(), name="api-me-wechat"),
 ]

@@ -177,6 +177,11 @@ def token_issue(*, login: str, password: str, request: HttpRequest) -> tuple[Aut
         raise AccountInactive(
             _("This account is not activated yet: open the link in the activation mail.")
         )
+    return token_create(user=user)
+
+
+def token_create(*, user: User) -> tuple[AuthToken, str]:
+    """Issue a device token for a user whose identity was just proven (password, WeChat)."""
     raw_limit = settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER")
     limit = int(raw_limit) if raw_limit else 0
     with transaction.atomic():

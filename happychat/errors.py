@@ -98,3 +98,26 @@ class InvalidCredentials(DomainError):
 class AccountInactive(DomainError):
     code = "inactive"
     default_detail = "This account is not activated yet: open the link in the activation mail."
+
+
+class InvalidCode(DomainError):
+    """A WeChat `wx.login` code that WeChat refused (invalid, expired or already used)."""
+
+    code = "invalid_code"
+    default_detail = "The WeChat login code is invalid or was already used; call wx.login again."
+
+
+class UpstreamUnavailable(DomainError):
+    """A service HappyChat depends on (WeChat) is busy, unreachable or too slow. Retry."""
+
+    code = "upstream_unavailable"
+    http_status = 503
+    default_detail = "WeChat did not answer in time; nothing was changed. Retry."
+
+
+class NotConfigured(DomainError):
+    """The server is not set up for this feature (e.g. WECHAT_APP_ID is unset)."""
+
+    code = "not_configured"
+    http_status = 503
+    default_detail = "This server is not configured for that."

@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import AdminLogoutView
+from happychat.views import public_media
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -31,6 +30,11 @@ urlpatterns = [
     path("", include("robot.urls")),
     path("", include("chat.urls")),
     path("", include("pwa.urls")),
-    # Uploaded files live under random names; a small deployment serves them itself.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Only avatars are public here; chat uploads are served by access-checked API views.
+    re_path(r"^media/(?P<path>(?:avatars|group-avatars)/[A-Za-z0-9._-]+)$", public_media),
 ]
+
+handler400 = "happychat.views.bad_request"
+handler403 = "happychat.views.permission_denied"
+handler404 = "happychat.views.page_not_found"
+handler500 = "happychat.views.server_error"

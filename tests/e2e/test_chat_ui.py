@@ -187,13 +187,15 @@ def test_images_by_button_and_by_paste_show_thumbnails_and_open_in_the_lightbox(
 
     # A thumbnail opens the full image in the lightbox; Escape closes it.
     thumb = dora.locator("#messages li.msg.theirs .thumb img")
-    expect(thumb).to_have_attribute("src", re.compile("/media/"))
+    expect(thumb).to_have_attribute("src", re.compile(r"/api/v1/uploads/\d+/thumbnail/$"))
     dora.wait_for_function(
         "document.querySelector('#messages li.msg.theirs .thumb img').naturalWidth > 0"
     )
     dora.locator("#messages li.msg.theirs .thumb").click()
     expect(dora.locator("#lightbox")).to_be_visible()
-    expect(dora.locator("#lightbox-image")).to_have_attribute("src", re.compile("/media/"))
+    expect(dora.locator("#lightbox-image")).to_have_attribute(
+        "src", re.compile(r"/api/v1/uploads/\d+/file/$")
+    )
     dora.keyboard.press("Escape")
     expect(dora.locator("#lightbox")).to_be_hidden()
 

@@ -89,6 +89,8 @@ def nginx_site(
     text = replace_exactly(text, "/var/log/nginx/", f"{directory}/")
     text = replace_exactly(text, f"{PROD_ROOT}/var/static/", f"{static_root}/")
     text = replace_exactly(text, f"{PROD_ROOT}/var/media/", f"{media_root}/")
+    text = replace_exactly(text, f"root {PROD_ROOT}/var;", f"root {media_root.parent};")
+    assert media_root.name == "media"  # the avatar location serves <root>/media/…
     assert PROD_ROOT not in text
     site_conf = directory / "happychat.conf"
     site_conf.write_text(text)

@@ -57,9 +57,12 @@ def test_nginx_site_proxies_websockets_and_never_serves_uploads_from_disk():
     # The only location mapping MEDIA_ROOT is internal (X-Accel-Redirect after Django's
     # access check); /media/ itself goes to Django.
     media_aliases = re.findall(r"location (\S+) \{([^}]*alias /srv/happychat/var/media/;)", text)
-    assert [path for path, _ in media_aliases] == ["/protected-media/"]
+    assert [path for path, _ in media_aliases] == ["/_protected_media/"]
     assert "internal;" in media_aliases[0][1]
     assert re.search(r"location /media/ \{\s*proxy_pass http://happychat;", text)
+    # Public avatars may come from disk, and nothing else of MEDIA_ROOT.
+    roots = re.findall(r"location (.+?) \{[^}]*root /srv/happychat/var;", text)
+    assert roots == ["~ ^/media/(avatars|group-avatars)/[A-Za-z0-9._-]+$"]
     # Overwritten, never appended: daphne --proxy-headers trusts its first address.
     assert "$proxy_add_x_forwarded_for" not in text
     assert text.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2

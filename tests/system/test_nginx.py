@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.ops.deploy_files import PROD_ROOT, NginxSite, nginx_site, read_unit
+from tests.ops.sitetool import png
 from tests.servers import PYTHON, ROOT, Postgres, Redis, free_port, stop_pid, wait_for_port
 from tests.system.conftest import Site, base_env, create_pg_database
 from tests.system.wsclient import WS
@@ -87,6 +88,8 @@ def stack(
             tmp_path,
             DATABASE_URL=create_pg_database(postgres_server),
             REDIS_URL=redis_server.url,
+            # As docs/deploy.md suggests: nginx sends upload bytes after Django's check.
+            MEDIA_ACCEL_REDIRECT="/_protected_media/",
         ),
         tmp_path,
     )
@@ -149,7 +152,7 @@ def test_static_files_come_from_disk_and_the_api_from_daphne(stack):
     with httpx.Client(base_url=https(nginx), verify=client_tls(), timeout=10) as client:
         css = client.get("/static/css/base.css")
         me = client.get("/api/v1/me/", headers={"Authorization": f"Token {token}"})
-        internal = client.get("/protected-media/avatars/x.png")
+        internal = client.get("/_protected_media/avatars/x.png")
 
     assert css.status_code == 200
     assert css.content == (ROOT / "static" / "css" / "base.css").read_bytes()
@@ -157,6 +160,38 @@ def test_static_files_come_from_disk_and_the_api_from_daphne(stack):
     assert me.status_code == 200
     assert me.json()["username"] == "ann"
     assert internal.status_code == 404  # internal: only X-Accel-Redirect reaches it
+
+
+def test_uploads_pass_django_access_check_then_nginx_sends_the_bytes(stack):
+    nginx: NginxSite = stack["nginx"]
+    users = stack["world"]["users"]
+    media = stack["site"].workdir / "media"
+    (media / "avatars").mkdir(parents=True, exist_ok=True)
+    (media / "avatars" / "a1.png").write_bytes(png((1, 2, 3)))
+    owner = {"Authorization": f"Token {users['ann']['token']}"}
+    stranger = {"Authorization": f"Token {users['ben']['token']}"}
+    with httpx.Client(base_url=https(nginx), verify=client_tls(), timeout=30) as client:
+        created = client.post(
+            "/api/v1/uploads/",
+            headers=owner,
+            files={"file": ("p.png", png((200, 10, 10), (640, 480)), "image/png")},
+        )
+        assert created.status_code == 201, created.text
+        url = created.json()["url"]
+        mine = client.get(url, headers=owner)
+        theirs = client.get(url, headers=stranger)
+        anonymous = client.get(url)
+        avatar = client.get("/media/avatars/a1.png")
+
+    assert mine.status_code == 200
+    stored = list((media / "uploads").rglob("*"))
+    assert mine.content in [p.read_bytes() for p in stored if p.is_file()]
+    assert "x-accel-redirect" not in mine.headers  # consumed by nginx, never shown
+    assert theirs.status_code == 404  # ben is in no conversation where it was sent
+    assert anonymous.status_code in (401, 403)
+    assert avatar.status_code == 200
+    assert avatar.content == (media / "avatars" / "a1.png").read_bytes()
+    assert avatar.headers["cache-control"] == "public, max-age=86400"
 
 
 async def test_wss_sockets_through_nginx_deliver_across_both_processes(stack):
