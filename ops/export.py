@@ -2,7 +2,9 @@
 
 What is in it, and why (also in the archive's README.txt and docs/deploy.md):
 - profile.json: the account (no password hash), its e-mail addresses, when it joined and
-  last logged in, and its device tokens' creation and expiry (never a token or its key).
+  last logged in, its device tokens' creation and expiry (never a token or its key), its
+  WeChat links, and its push subscriptions (the push service's host, never the endpoint
+  or keys).
 - friends.json: friends with the remark *this user* gave them, friend requests sent and
   received, people this user blocked.
 - groups.json: current groups with role and own alias; invitations sent and received.
@@ -31,12 +33,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
 from django.db.models.fields.files import FieldFile
 from knox.models import AuthToken
 
-from accounts.models import Block, FriendRequest, Friendship, User
+from accounts.models import Block, FriendRequest, Friendship, User, WeChatIdentity
 from accounts.serializers import user_payload
 from chat.models import ConversationMember, Message, Upload
 from chat.selectors import conversation_row, visible_last_seq
@@ -44,6 +47,7 @@ from chat.serializers import iso, message_payload
 from groups.models import GroupInvitation, GroupMember
 from moderation.models import MessageReport
 from ops.backup import app_version
+from push.models import PushSubscription
 from robot.models import RobotTurn
 
 FORMAT = "happychat-user-export"
@@ -56,8 +60,9 @@ HappyChat: your data
 
 This archive holds what HappyChat stores about you, as JSON (UTF-8) and files.
 
-profile.json          your account, e-mail addresses, sign-up and last login times, and
-                      when your device tokens were created and expire (never the tokens)
+profile.json          your account, e-mail addresses, sign-up and last login times,
+                      when your device tokens were created and expire (never the tokens),
+                      linked WeChat accounts, devices receiving push notifications
 friends.json          your friends with the remarks you gave them, friend requests you
                       sent and received, people you blocked
 groups.json           your groups with your role and alias, group invitations
@@ -140,6 +145,27 @@ def _profile(user: User, avatar_file: str | None) -> dict[str, Any]:
         "devices": [
             {"created_at": iso(t.created), "expires_at": iso(t.expiry)}
             for t in AuthToken.objects.filter(user=user).order_by("created")
+        ],
+        "wechat_links": [
+            {
+                "app_id": w.app_id,
+                "openid": w.openid,
+                "unionid": w.unionid,
+                "linked_at": iso(w.created_at),
+            }
+            for w in WeChatIdentity.objects.filter(user=user).order_by("id")
+        ],
+        # The push service's host only: the endpoint's path and the keys are secrets that
+        # let anyone push to the device.
+        "push_subscriptions": [
+            {
+                "service": urlsplit(p.endpoint).hostname,
+                "language": p.language,
+                "user_agent": p.user_agent,
+                "created_at": iso(p.created_at),
+                "last_success_at": iso(p.last_success_at),
+            }
+            for p in PushSubscription.objects.filter(user=user).order_by("id")
         ],
     }
 

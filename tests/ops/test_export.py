@@ -33,6 +33,7 @@ from friends.services import (
 from groups.services import group_create, group_leave, group_member_settings_set
 from moderation.services import message_report_create
 from ops.export import user_export
+from push.models import PushSubscription
 from robot.models import RobotTurn
 from tests.factories import UserFactory
 from tests.ops.sitetool import png
@@ -103,6 +104,13 @@ def world(db, django_capture_on_commit_callbacks) -> dict[str, Any]:
     message_report_create(reporter=alice, message_id=bob_says.pk, reason="rude")
     RobotTurn.objects.create(user=alice, role="user", text="what time is it")
     _, token_key = AuthToken.objects.create(alice)
+    PushSubscription.objects.create(
+        user=alice,
+        endpoint="https://fcm.googleapis.com/fcm/send/SECRET-ENDPOINT-PATH",
+        p256dh="B" * 87,
+        auth="SECRET-AUTH-KEY",
+        language="en",
+    )
     return {
         **people,
         "direct": direct,
@@ -178,7 +186,10 @@ def test_profile_has_the_account_and_device_metadata_but_no_secret(world):
     assert profile["date_joined"]
     assert len(profile["devices"]) == 1
     assert set(profile["devices"][0]) == {"created_at", "expires_at"}
+    assert [p["service"] for p in profile["push_subscriptions"]] == ["fcm.googleapis.com"]
     blob = everything(zf)
+    assert b"SECRET-ENDPOINT-PATH" not in blob
+    assert b"SECRET-AUTH-KEY" not in blob
     token = AuthToken.objects.get(user=alice)
     for secret in (world["token_key"], world["token_key"][:15], token.digest, alice.password):
         assert secret.encode() not in blob
