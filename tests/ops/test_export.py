@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import AsyncClient
 from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -318,20 +321,32 @@ def test_export_user_command_refuses_unknown_users_and_existing_files(world, tmp
 
 
 def test_users_download_their_own_export_and_nobody_elses(world):
-    client = APIClient()
-    url = reverse("api-me-export")
-    assert client.get(url).status_code in (401, 403)
+    anonymous = APIClient().get(reverse("api-me-export"))
+    assert anonymous.status_code in (401, 403)
 
-    client.force_authenticate(world["bob"])
-    response = client.get(url)
+    # Through the ASGI handler, as under daphne: the zip is streamed chunk by chunk.
+    client = AsyncClient()
+    client.force_login(world["bob"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = async_to_sync(client.get)(reverse("api-me-export"))
+        body = async_to_sync(read_all)(response)
 
+    # A synchronous iterator would have been read whole into memory first, with a warning.
+    assert not [w for w in caught if "StreamingHttpResponse" in str(w.message)]
     assert response.status_code == 200
+    assert response.is_async
     assert response["Content-Type"] == "application/zip"
     assert 'attachment; filename="happychat-bob-' in response["Content-Disposition"]
-    zf = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert len(body) == int(response["Content-Length"])
+    zf = zipfile.ZipFile(io.BytesIO(body))
     assert read_json(zf, "profile.json")["username"] == "bob"
     assert b"SECRET-REMARK-BY-BOB" in everything(zf)  # bob's own remark, in bob's export
     assert b"CAROL-PRIVATE-REMARK" not in everything(zf)
+
+
+async def read_all(response) -> bytes:
+    return b"".join([chunk async for chunk in response.streaming_content])
 
 
 def test_export_endpoint_is_rate_limited(world, monkeypatch):
