@@ -449,12 +449,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # writer as sends. The ack carries the entry appended to the sequence (null when the
     # frame changed nothing, e.g. a repeated recall) and the folded target.
 
-    def _change(self, frame: dict[str, Any], service: Any, **kwargs: Any) -> None:
+    async def _change(self, frame: dict[str, Any], service: Any, **kwargs: Any) -> None:
         ref = frame.get("id")
         if not isinstance(ref, str) or not 1 <= len(ref) <= 64:
             raise InvalidInput("`id` must be a string of 1 to 64 characters.")
-        message_id = int_field(frame, "message", minimum=1)
+        message_id = id_field(frame, "message")
         if not self.send_bucket.take():
+            if self.refused_sends.hit():
+                await self.close(code=CLOSE_ABUSE)
             raise RateLimited("Sending too fast; retry shortly.")
         self.enqueue(self.change(ref, service, message_id=message_id, **kwargs), ref=ref)
 
@@ -465,13 +467,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "ack", "id": ref, "message": entry, "target": target})
 
     async def handle_recall(self, frame: dict[str, Any]) -> None:
-        self._change(frame, message_recall)
+        await self._change(frame, message_recall)
 
     async def handle_edit(self, frame: dict[str, Any]) -> None:
-        self._change(frame, message_edit, body=frame.get("body"))
+        await self._change(frame, message_edit, body=frame.get("body"))
 
     async def handle_react(self, frame: dict[str, Any]) -> None:
-        self._change(frame, message_react, emoji=frame.get("emoji"), on=frame.get("on"))
+        await self._change(frame, message_react, emoji=frame.get("emoji"), on=frame.get("on"))
 
     def enqueue(self, job: Coroutine[Any, Any, None], *, ref: Any = None) -> None:
         """Run a database write after this socket's earlier ones, off the receive loop.
