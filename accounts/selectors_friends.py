@@ -4,9 +4,12 @@
 apps (chat) call; they are re-exported from `accounts.selectors`.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from accounts.models import Block, FriendRequest, Friendship, User
+from chat.errors import NotFound
 
 USER_SEARCH_LIMIT = 20
 REQUEST_LIST_LIMIT = 200
@@ -79,3 +82,27 @@ def friend_request_list(*, user: User) -> QuerySet[FriendRequest]:
 def block_list(*, user: User) -> QuerySet[Block]:
     """The people the user has blocked, newest first."""
     return Block.objects.filter(user=user).select_related("blocked").order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class UserCard:
+    """A person as the viewer sees them: who they are and how the two are related."""
+
+    user: User
+    remark: str
+    is_friend: bool
+    is_blocked: bool
+
+
+def user_card(*, viewer: User, user_id: int) -> UserCard:
+    """The card of an active user (or the robot); `NotFound` for anyone else."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFound("No such person.")
+    friendship = Friendship.objects.filter(user=viewer, friend=user).first()
+    return UserCard(
+        user=user,
+        remark=friendship.remark if friendship else "",
+        is_friend=friendship is not None,
+        is_blocked=is_blocked(viewer.pk, user.pk),
+    )
