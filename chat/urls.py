@@ -10,7 +10,9 @@ urlpatterns = [
     path("chats/<int:conversation_id>/", views.app_shell, name="shell-chat"),
     path("chats/<int:conversation_id>/info/", views.app_shell, name="shell-chat-info"),
     path("contacts/", views.app_shell, name="shell-contacts"),
-    re_path(r"^contacts/(?P<tab>requests|groups|find)/$", views.app_shell, name="shell-contacts-tab"),
+    re_path(
+        r"^contacts/(?P<tab>requests|groups|find)/$", views.app_shell, name="shell-contacts-tab"
+    ),
     path("people/<int:user_id>/", views.app_shell, name="shell-person"),
     path("me/", views.app_shell, name="shell-me"),
     path("settings/", views.app_shell, name="shell-settings"),

@@ -204,10 +204,10 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
     const out = [];
     const date = new Date(message.created_at);
     if (!prev || dayKey(new Date(prev.created_at)) !== dayKey(date)) {
-      out.push(h("li", { class: "day-separator", role: "separator" }, h("span", { text: dayLabel(date) })));
+      out.push(h("li", { class: "day-separator" }, h("span", { text: dayLabel(date) })));
     }
     if (view.firstUnread && message.seq === firstUnreadSeq(view)) {
-      out.push(h("li", { class: "unread-divider", role: "separator" }, h("span", { text: _("New messages") })));
+      out.push(h("li", { class: "unread-divider" }, h("span", { text: _("New messages") })));
     }
     return out;
   }
@@ -247,7 +247,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
       bubble.append(renderContent(message), meta);
     } else {
       // The time sits on the text's last line (a hidden copy keeps room for it there).
-      bubble.append(renderContent(message), h("span", { class: "meta-room", "aria-hidden": "true" }, meta.textContent), meta);
+      bubble.append(renderContent(message), metaRoom(meta), meta);
     }
     const actions = h("button", {
       type: "button", class: "msg-more", "aria-label": _("Message actions"), "aria-haspopup": "menu",
@@ -259,6 +259,11 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
       openMenu(message, actions);
     });
     return li;
+  }
+
+  // An invisible copy of the time and mark, as wide as they are, at the end of the text.
+  function metaRoom(meta) {
+    return h("span", { class: "meta-room", "aria-hidden": "true" }, ...[...meta.childNodes].map((n) => h("span", { text: n.textContent })));
   }
 
   function renderContent(message) {
@@ -297,7 +302,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
       if (message && old) {
         old.replaceWith(statusMark(view, message));
         const room = li.querySelector(".meta-room");
-        if (room) room.textContent = li.querySelector(".meta").textContent;
+        if (room) room.replaceWith(metaRoom(li.querySelector(".meta")));
       }
     }
   }
@@ -505,7 +510,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
     const statusText = status === "uploading" ? _("Uploading…") : failed ? _("Not sent") : _("Sending…");
     const meta = h("span", { class: "meta" }, h("span", { class: `status ${status}`, text: statusText }));
     const bubble = h("div", { class: item.kind === "image" ? "bubble media" : "bubble" }, content);
-    if (item.kind !== "image") bubble.append(h("span", { class: "meta-room", "aria-hidden": "true" }, statusText));
+    if (item.kind !== "image") bubble.append(metaRoom(meta));
     bubble.append(meta);
     const li = h("li", { class: `msg mine pending-msg ${status}`, dataset: { clientId: item.id || "" } },
       h("span", { class: "avatar small", "aria-hidden": "true" }), bubble);
