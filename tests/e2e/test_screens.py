@@ -19,6 +19,7 @@ from tests.e2e.chat_ui_support import (
     open_conversation,
     run_django,
     unique,
+    wait_chat_loaded,
 )
 from tests.e2e.conftest import ARTIFACTS
 
@@ -128,7 +129,7 @@ def test_main_screens_are_captured_and_accessible(
     shot("chat")
     page.goto(f"{base}/chats/{cast['group_conv']}/")
     page.wait_for_selector("#chat-view:not([hidden])")
-    page.wait_for_function("window.happychat.chat.current && !window.happychat.chat.current.loading")
+    wait_chat_loaded(page)
     expect(page.locator("#chat-count")).to_have_text("(4)")
     shot("group")
     page.click("#emoji-toggle")

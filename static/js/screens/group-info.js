@@ -108,7 +108,7 @@ function Members({ store, group, members }) {
           </a>
           ${canManage(m) ? html`<details class="member-actions">
             <summary class="btn small" aria-label=${fmt(_("Actions for %(name)s"), { name })}>⋯</summary>
-            <div class="menu">
+            <div class="menu" onClick=${(e) => { e.currentTarget.closest("details").open = false; }}>
               ${myRole === "owner" && !isBot(m.user) ? html`<button type="button" class="menu-item" disabled=${busy}
                 onClick=${() => act(_("Could not change the role."), () => store.api.setRole(group.id, m.user.id, m.role === "admin" ? "member" : "admin"), m.role === "admin" ? _("No longer an admin") : _("Now an admin"))}>
                 ${m.role === "admin" ? _("Remove admin") : _("Make admin")}</button>` : null}

@@ -425,8 +425,7 @@ const EVENT_HANDLERS = {
     this.rememberUser(user);
     this.loadFriends();
     this.loadRequests();
-    if (user) this.cards.delete(user.id);
-    this.changed("cards");
+    if (user && this.cards.has(user.id)) this.loadCard(user.id);
     this.reloadConversationsSoon();
   },
   friend_updated({ user }) {
