@@ -3,7 +3,6 @@
 // only thing that listens to the SDK, which alone owns the socket.
 import { _ } from "./dom.js";
 import { HappyChatClient, browserAdapter, socketUrl, watchBrowser } from "./happychat-client.js";
-import { createApi } from "./shell/api.js";
 import { createNotifier } from "./shell/notify.js";
 import { Router } from "./shell/router.js";
 import { Store } from "./shell/store.js";
@@ -25,8 +24,7 @@ const languages = JSON.parse($("languages-data").textContent);
 const phone = window.matchMedia("(max-width: 600px)");
 
 const client = new HappyChatClient({ adapter: browserAdapter(), url: socketUrl(), storageKey: `happychat.${me.id}` });
-const api = createApi(client);
-const store = new Store({ client, api, me });
+const store = new Store({ client, api: client.api, me });
 store.rememberUser(me);
 
 let router = null;

@@ -45,7 +45,7 @@ def cast(live_server_env):
         f"""
 import uuid
 from accounts.models import User
-from accounts.services_friends import friend_remark_set, friend_request_send
+from friends.services import friend_remark_set, friend_request_send
 from chat.models import Conversation
 from chat.services.messages import message_send
 from groups.models import Group

@@ -350,7 +350,7 @@ def test_details_in_the_chat_a_careful_user_notices(live_server, live_server_env
     reason = run_django(
         live_server_env,
         f"""
-from safety.models import MessageReport
+from moderation.models import MessageReport
 result = MessageReport.objects.get(reporter__username={u["kay"]!r}).reason
 """,
     )

@@ -643,15 +643,13 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
   }
 
   async function runUpload(view, upload) {
-    const form = new FormData();
-    form.append("file", upload.file);
     try {
-      const result = await store.api.upload(form);
+      const result = await store.api.uploadImage(upload.file);
       view.uploads = view.uploads.filter((u) => u !== upload);
       store.send({ conversation: view.id, kind: "image", body: "", attachment: result.id, preview: upload.preview });
     } catch (err) {
       upload.state = "failed";
-      announce(fmt(_("The image was not sent: %(reason)s"), { reason: (err && err.body && err.body.detail) || _("upload failed") }));
+      announce(fmt(_("The image was not sent: %(reason)s"), { reason: (err && err.detail) || _("upload failed") }));
     }
     if (current === view) renderPending();
   }

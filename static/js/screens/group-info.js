@@ -85,12 +85,12 @@ function Members({ store, group, members }) {
   const remove = async (m) => {
     const name = store.displayName(m.user);
     if (!(await confirmDialog(fmt(_("Remove %(name)s from the group?"), { name }), { confirm: _("Remove"), danger: true }))) return;
-    act(_("Could not remove the member."), () => (isBot(m.user) ? store.api.removeRobot(group.id) : store.api.removeMember(group.id, m.user.id)), fmt(_("%(name)s was removed"), { name }));
+    act(_("Could not remove the member."), () => (isBot(m.user) ? store.api.removeRobot(group.id) : store.api.removeGroupMember(group.id, m.user.id)), fmt(_("%(name)s was removed"), { name }));
   };
   const transfer = async (m) => {
     const name = store.displayName(m.user);
     if (!(await confirmDialog(fmt(_("Make %(name)s the owner? You become a plain member."), { name }), { confirm: _("Transfer"), danger: true }))) return;
-    act(_("Could not transfer the group."), () => store.api.transfer(group.id, m.user.id), fmt(_("%(name)s owns the group now"), { name }));
+    act(_("Could not transfer the group."), () => store.api.transferGroup(group.id, m.user.id), fmt(_("%(name)s owns the group now"), { name }));
   };
   return html`<section class="result-section" aria-labelledby="members-h">
     <h2 class="section-title" id="members-h">${fmt(ngettext("%(count)s member", "%(count)s members", members.length), { count: members.length })}</h2>
@@ -110,7 +110,7 @@ function Members({ store, group, members }) {
             <summary class="btn small" aria-label=${fmt(_("Actions for %(name)s"), { name })}>⋯</summary>
             <div class="menu" onClick=${(e) => { e.currentTarget.closest("details").open = false; }}>
               ${myRole === "owner" && !isBot(m.user) ? html`<button type="button" class="menu-item" disabled=${busy}
-                onClick=${() => act(_("Could not change the role."), () => store.api.setRole(group.id, m.user.id, m.role === "admin" ? "member" : "admin"), m.role === "admin" ? _("No longer an admin") : _("Now an admin"))}>
+                onClick=${() => act(_("Could not change the role."), () => store.api.setGroupRole(group.id, m.user.id, m.role === "admin" ? "member" : "admin"), m.role === "admin" ? _("No longer an admin") : _("Now an admin"))}>
                 ${m.role === "admin" ? _("Remove admin") : _("Make admin")}</button>` : null}
               ${myRole === "owner" && !isBot(m.user) ? html`<button type="button" class="menu-item" disabled=${busy} onClick=${() => transfer(m)}>${_("Make owner")}</button>` : null}
               <button type="button" class="menu-item danger" disabled=${busy} onClick=${() => remove(m)}>${_("Remove from group")}</button>
@@ -133,7 +133,7 @@ function Invite({ store, group, members, onDone }) {
   const inGroup = new Set(members.map((m) => m.user.id));
   const candidates = (store.friends || []).filter((f) => !inGroup.has(f.id));
   const invite = (f) => run(async () => {
-    const result = await store.api.addMember(group.id, f.id);
+    const result = await store.api.addGroupMember(group.id, f.id);
     await Promise.all([store.loadMembers(group.id), store.loadGroup(group.id)]);
     toast(result && result.status === "pending" ? fmt(_("Invitation sent to %(name)s"), { name: store.displayName(f) }) : fmt(_("%(name)s joined the group"), { name: store.displayName(f) }));
     onDone();
@@ -234,7 +234,7 @@ function MySettings({ store, group, conv, members }) {
   const save = (e) => {
     e.preventDefault();
     run(async () => {
-      const result = await store.api.groupMe(group.id, { alias: alias.trim() });
+      const result = await store.api.updateGroupMe(group.id, { alias: alias.trim() });
       setAlias(result.alias);
       await store.loadMembers(group.id);
       toast(_("Your name in this group was saved"));

@@ -58,7 +58,7 @@ function NewGroup({ store, friends }) {
     }
     setError("");
     run(async () => {
-      const group = await store.api.createGroup({ name: name.trim(), members: [...chosen], is_public: isPublic });
+      const group = await store.api.createGroup({ name: name.trim(), members: [...chosen], isPublic });
       store.groups.set(group.id, group);
       await store.loadConversations();
       toast(fmt(_("%(name)s was created"), { name: group.name }));

@@ -88,7 +88,7 @@ function PersonActions({ store, card }) {
   });
   const remove = () => run(async () => {
     if (!(await confirmDialog(fmt(_("Delete %(name)s from your friends? Neither of you can send in your chat afterwards."), { name }), { confirm: _("Delete"), danger: true }))) return;
-    await store.api.deleteFriend(card.id);
+    await store.api.removeFriend(card.id);
     await store.loadCard(card.id);
     store.loadFriends();
     toast(_("Friend deleted"));

@@ -1,4 +1,4 @@
-// The one store the screens read and subscribe to. It loads over REST (shell/api.js) and
+// The one store the screens read and subscribe to. It loads over REST (the SDK's client.api) and
 // keeps itself current from the SDK's events; it is the only module that listens to the
 // client. Screens call its methods (send, markRead, …) and never see the socket.
 //
@@ -199,7 +199,7 @@ export class Store extends Emitter {
 
   async loadMembers(id) {
     try {
-      const members = await this.api.members(id);
+      const members = await this.api.groupMembers(id);
       for (const m of members) this.rememberUser(m.user);
       this.members.set(id, members);
       this.changed("members");
