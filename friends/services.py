@@ -23,6 +23,7 @@ from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, blocked_either_way, is_blocked
 from accounts.serializers import user_payload
 from chat.services.conversations import conversation_direct_get_or_create
+from friends.hooks import announce_friend_request_sent
 from friends.serializers import friend_request_payload
 from happychat import events
 from happychat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -103,6 +104,7 @@ def friend_request_send(*, from_user: User, to_user_id: int, message: object = "
     except IntegrityError:
         raise Conflict(_("You have already sent this person a request.")) from None
     _publish_request(request)
+    announce_friend_request_sent(request.pk)
     return request
 
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("robot.api_urls")),
     path("", include("chat.api_urls")),
     path("", include("moderation.api_urls")),
+    path("", include("push.api_urls")),
 ]
 
 urlpatterns = [

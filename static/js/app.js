@@ -3,8 +3,9 @@
 // only thing that listens to the SDK, which alone owns the socket.
 import { _ } from "./dom.js";
 import { HappyChatClient, browserAdapter, socketUrl, watchBrowser } from "./happychat-client.js";
+import { saveOfflineSnapshot } from "./offline-store.js";
 import { createNotifier } from "./shell/notify.js";
-import { Router } from "./shell/router.js";
+import { Router, parse } from "./shell/router.js";
 import { Store } from "./shell/store.js";
 import { html, render, toast } from "./shell/ui.js";
 import { createChatScreen } from "./screens/chat.js";
@@ -101,6 +102,38 @@ store.subscribe((topic) => {
     const n = store.totalUnread();
     document.title = n ? `(${n > 99 ? "99+" : n}) HappyChat` : "HappyChat";
   }
+  if (topic === "conversations" || topic === "chat") keepForOffline();
+});
+
+// What the offline page shows (offline-store.js): the list as shown here, and the open chat.
+function keepForOffline() {
+  if (!store.listLoaded) return;
+  const conversations = store.sortedConversations().map((c) => ({
+    id: c.id, kind: c.kind, title: store.conversationTitle(c), preview: store.preview(c),
+    time: c.last_message ? c.last_message.created_at : null, unread: c.unread || 0, muted: Boolean(c.muted),
+  }));
+  const view = chat.current;
+  const open = view && !view.loading ? {
+    id: view.id,
+    messages: [...view.messages.values()].sort((a, b) => a.seq - b.seq).map((m) => ({
+      seq: m.seq, mine: m.sender.id === me.id, sender: store.displayName(m.sender),
+      text: m.kind === "image" ? _("[Image]") : m.body, time: m.created_at,
+    })),
+  } : null;
+  saveOfflineSnapshot({ id: me.id, name: me.nickname || me.username }, conversations, open);
+}
+
+// A notification click (push.js / the service worker) opens its screen without a reload;
+// old links of the form /#/c/<id> lead to the same chat.
+window.addEventListener("happychat:open", (event) => {
+  const url = new URL(event.detail.url);
+  if (url.origin !== window.location.origin) return;
+  const legacy = /^#\/c\/(\d+)$/.exec(url.hash);
+  const path = legacy ? `/chats/${legacy[1]}/` : url.pathname;
+  if (!parse(path)) return;
+  event.preventDefault();
+  window.focus();
+  router.go(path);
 });
 
 let bannerTimer = null;

@@ -140,6 +140,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
     maybeLoadOlder();
     markReadIfSeen();
     updateJumps();
+    store.changed("chat");
   }
 
   function addMessage(view, message) {

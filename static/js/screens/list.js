@@ -2,7 +2,6 @@
 // results have sections (chats, contacts, groups, people; messages can join them).
 import { _, fmt, ngettext } from "../dom.js";
 import { conversationAvatar, groupAvatar, isBot, listTime, userAvatar } from "../shell/format.js";
-import { previewText } from "../shell/notify.js";
 import { go } from "../shell/router.js";
 import { Avatar, BotBadge, html, toast, useAction, useEffect, useRef, useState, useStore } from "../shell/ui.js";
 
@@ -57,22 +56,8 @@ export function ChatList({ store, route }) {
     ${text ? html`<${SearchResults} store=${store} text=${text} />` : html`<${Conversations} store=${store} route=${route} />`}`;
 }
 
-function sortedConversations(store) {
-  const convs = [...store.conversations.values()];
-  const others = convs.some((c) => c.kind !== "robot" && c.last_message);
-  const activity = (c) => (c.last_message ? Date.parse(c.last_message.created_at) : 0) || 0;
-  return convs.sort((a, b) => {
-    // New users: the robot stays on top until they have talked to someone else.
-    if (!others) {
-      if (a.kind === "robot" && b.kind !== "robot") return -1;
-      if (b.kind === "robot" && a.kind !== "robot") return 1;
-    }
-    return activity(b) - activity(a) || b.id - a.id;
-  });
-}
-
 function Conversations({ store, route }) {
-  const convs = sortedConversations(store);
+  const convs = store.sortedConversations();
   const activeId = route.name === "chat" || route.name === "info" ? route.id : null;
   const onKey = (e) => {
     // Up/Down move through the list; the links themselves take Enter.
@@ -91,22 +76,13 @@ function Conversations({ store, route }) {
   </ul>`;
 }
 
-function messagePreview(store, message, conv) {
-  if (!message) return conv && conv.kind === "robot" ? _("Say hello to the robot!") : "";
-  const text = previewText(message);
-  if (conv && conv.kind === "group" && message.sender && message.sender.id !== store.me.id && message.kind !== "system") {
-    return `${store.displayName(message.sender)}: ${text}`;
-  }
-  return text;
-}
-
 function ConversationRow({ store, conv, active }) {
   const title = store.conversationTitle(conv);
   const bot = conv.kind === "robot" || isBot(conv.peer);
   const online = conv.kind === "direct" && conv.peer && store.online.has(conv.peer.id);
   const unread = conv.unread || 0;
   const typing = store.isTyping(conv.id);
-  const preview = typing ? fmt(_("%(name)s is typing…"), { name: store.displayName(typing) }) : messagePreview(store, conv.last_message, conv);
+  const preview = typing ? fmt(_("%(name)s is typing…"), { name: store.displayName(typing) }) : store.preview(conv);
   const label = [
     title,
     bot ? _("Bot") : null,
@@ -161,7 +137,7 @@ function useRemote(fetcher, text, deps = []) {
 function SearchResults({ store, text }) {
   useStore(store, ["friends"]);
   useEffect(() => { if (!store.friends) store.loadFriends(); }, []);
-  const chats = sortedConversations(store).filter((c) => matches(text, store.conversationTitle(c), c.peer && c.peer.username));
+  const chats = store.sortedConversations().filter((c) => matches(text, store.conversationTitle(c), c.peer && c.peer.username));
   const friends = (store.friends || []).filter((f) => matches(text, f.remark, f.nickname, f.username));
   const groups = useRemote((t) => store.api.groups(t), text);
   const people = useRemote((t) => store.api.searchUsers(t), text);

@@ -1,6 +1,7 @@
-// Settings (/settings/): theme, language, notifications and sound on this device, push
-// when the browser can (static/js/push.js), account links and logging out.
+// Settings (/settings/): theme, language, notifications and sound on this device, Web
+// Push, account links and logging out.
 import { _ } from "../dom.js";
+import { disablePush, enablePush, pushState } from "../push.js";
 import { applyTheme, prefs } from "../shell/prefs.js";
 import { PanelHeader, html, useEffect, useState } from "../shell/ui.js";
 
@@ -38,7 +39,8 @@ export function SettingsScreen({ notifier, languages }) {
     prefs.set("notify", wanted);
     setNotify(wanted);
   };
-  const logout = () => document.getElementById("logout-form").submit();
+  // requestSubmit: the submit event lets pwa.js forget this device's copy and push first.
+  const logout = () => document.getElementById("logout-form").requestSubmit();
 
   return html`<div class="panel" aria-labelledby="settings-title" id="settings-screen">
     <${PanelHeader} title=${_("Settings")} id="settings-title" />
@@ -80,13 +82,29 @@ export function SettingsScreen({ notifier, languages }) {
   </div>`;
 }
 
-// Web Push ("notify me when the app is closed") comes from static/js/push.js when the
-// server offers it; without that module the setting is simply not shown.
+// Web Push ("notify me when HappyChat is closed"), on static/js/push.js; its words come
+// from the page (#push-texts), translated with the template.
 function PushSetting() {
-  const [push, setPush] = useState(null);
-  useEffect(() => {
-    import("../push.js").then((mod) => setPush(mod), () => setPush(null));
-  }, []);
-  if (!push || !push.PushToggle) return null;
-  return html`<${push.PushToggle} />`;
+  const texts = document.getElementById("push-texts").dataset;
+  const [state, setState] = useState("unsupported");
+  const [failed, setFailed] = useState(false);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => { pushState().then(setState, () => setState("unsupported")); }, []);
+  const toggle = async (e) => {
+    const wanted = e.currentTarget.checked;
+    setBusy(true);
+    setFailed(false);
+    try {
+      setState(wanted ? await enablePush() : await disablePush());
+    } catch {
+      setState(await pushState().catch(() => "disabled"));
+      setFailed(true);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const off = state === "unsupported" || state === "unavailable" || state === "denied";
+  return html`<label class="switch-row" data-state=${state}><span>${texts.label}</span>
+      <input type="checkbox" role="switch" id="push-toggle" checked=${state === "enabled"} disabled=${busy || off} onChange=${toggle} /></label>
+    <p id="push-status" class="hint pad" role="status">${failed ? texts.failed : texts[state] || ""}</p>`;
 }

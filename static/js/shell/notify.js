@@ -1,8 +1,8 @@
 // Sound and desktop notifications for messages that arrive while the reader is elsewhere,
 // and the spoken announcements for screen readers.
 import { _, fmt } from "../dom.js";
+import { showNotification } from "../push.js";
 import { prefs } from "./prefs.js";
-import { go } from "./router.js";
 
 export function announce(text) {
   const region = document.getElementById("announcer");
@@ -28,14 +28,8 @@ export function createNotifier({ store, soundUrl, isSeen }) {
     if (document.visibilityState === "visible" && document.hasFocus()) return;
     const title = store.conversationTitle(conv);
     const body = conv.kind === "group" ? `${store.displayName(message.sender)}: ${previewText(message)}` : previewText(message);
-    try {
-      const n = new Notification(title, { body, tag: `conversation-${conv.id}` });
-      n.onclick = () => {
-        window.focus();
-        go(`/chats/${conv.id}/`);
-        n.close();
-      };
-    } catch { /* some webviews have Notification but refuse to construct it */ }
+    // Same tag as a Web Push for this conversation: the two replace each other, never pile up.
+    showNotification(title, { body, tag: `conversation-${conv.id}`, url: `/chats/${conv.id}/` });
   });
   store.on("notice", ({ text }) => announce(text));
   return { playSound: () => sound.play().catch(() => {}) };

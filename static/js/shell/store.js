@@ -87,6 +87,31 @@ export class Store extends Emitter {
     return this.pendingIncoming().length + this.pendingInvitations().length;
   }
 
+  /** Newest activity first; a new user's robot stays on top until they talk to someone. */
+  sortedConversations() {
+    const convs = [...this.conversations.values()];
+    const others = convs.some((c) => c.kind !== "robot" && c.last_message);
+    const activity = (c) => (c.last_message ? Date.parse(c.last_message.created_at) : 0) || 0;
+    return convs.sort((a, b) => {
+      if (!others) {
+        if (a.kind === "robot" && b.kind !== "robot") return -1;
+        if (b.kind === "robot" && a.kind !== "robot") return 1;
+      }
+      return activity(b) - activity(a) || b.id - a.id;
+    });
+  }
+
+  /** The list row's preview of a conversation's last message. */
+  preview(conv) {
+    const message = conv.last_message;
+    if (!message) return conv.kind === "robot" ? _("Say hello to the robot!") : "";
+    const text = message.kind === "image" ? _("[Image]") : message.body;
+    if (conv.kind === "group" && message.sender && message.sender.id !== this.me.id && message.kind !== "system") {
+      return `${this.displayName(message.sender)}: ${text}`;
+    }
+    return text;
+  }
+
   totalUnread() {
     let n = 0;
     for (const c of this.conversations.values()) if (!c.muted) n += c.unread || 0;
