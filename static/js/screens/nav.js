@@ -14,6 +14,7 @@ export function Nav({ store, route, section }) {
   useStore(store, ["conversations", "requests", "me"]);
   const unread = store.totalUnread();
   const waiting = store.waitingCount();
+  const mine = route.name === "me" || route.name === "settings";
   const item = (name, href, label, active, badge, extra = "") => html`
     <a class=${`nav-item ${extra}`} href=${href} id=${`nav-${name}`} aria-current=${active ? "page" : null}
        aria-label=${badge ? `${label}, ${badge}` : label} title=${label}>
@@ -24,8 +25,8 @@ export function Nav({ store, route, section }) {
     <a class="nav-me only-wide" href="/me/" aria-label=${_("Your profile")} title=${store.me.nickname || store.me.username}>
       <${Avatar} spec=${userAvatar(store.me)} size="small" />
     </a>
-    ${item("chats", "/", _("Chats"), section === "chats", unread ? (unread > 99 ? "99+" : String(unread)) : "")}
-    ${item("contacts", "/contacts/", _("Contacts"), section === "contacts", waiting ? String(waiting) : "")}
+    ${item("chats", "/", _("Chats"), section === "chats" && !mine, unread ? (unread > 99 ? "99+" : String(unread)) : "")}
+    ${item("contacts", "/contacts/", _("Contacts"), section === "contacts" && !mine, waiting ? String(waiting) : "")}
     ${item("me", "/me/", _("Me"), route.name === "me" || route.name === "settings", "", "only-phone")}
     <span class="nav-spacer"></span>
     ${item("settings", "/settings/", _("Settings"), route.name === "settings", "", "only-wide")}`;
