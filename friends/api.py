@@ -26,7 +26,7 @@ from friends.serializers import (
     user_card_payload,
     users_payload,
 )
-from happychat.api import me
+from happychat.api import IdField, me
 
 # --- shapes ---------------------------------------------------------------------------
 
@@ -51,7 +51,7 @@ FriendRequestListSerializer: serializers.ListSerializer = serializers.ListSerial
 
 
 class FriendRequestCreateSerializer(serializers.Serializer):
-    to = serializers.IntegerField(help_text="The user id to ask.")
+    to = IdField(help_text="The user id to ask.")
     message = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -70,7 +70,7 @@ class RemarkSerializer(serializers.Serializer):
 
 
 class BlockCreateSerializer(serializers.Serializer):
-    user = serializers.IntegerField(help_text="The user id to block.")
+    user = IdField(help_text="The user id to block.")
 
 
 class BlockSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import is_blocked
 from happychat.errors import NotFound
+from happychat.validators import clean_text, id_or_none
 
 USER_SEARCH_LIMIT = 20
 REQUEST_LIST_LIMIT = 200
@@ -18,7 +19,7 @@ REQUEST_LIST_LIMIT = 200
 
 def user_search(*, viewer: User, query: str) -> list[User]:
     """People matching username or nickname (contains) or e-mail (exact), never the viewer."""
-    query = query.strip()
+    query = clean_text(query, field="search").strip()
     if not query:
         return []
     match = Q(username__icontains=query) | Q(nickname__icontains=query)
@@ -57,7 +58,8 @@ class UserCard:
 
 def user_card(*, viewer: User, user_id: int) -> UserCard:
     """The card of an active user (or the robot); `NotFound` for anyone else."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    valid_id = id_or_none(user_id)
+    user = User.objects.filter(pk=valid_id, is_active=True).first() if valid_id else None
     if user is None:
         raise NotFound("No such person.")
     friendship = Friendship.objects.filter(user=viewer, friend=user).first()

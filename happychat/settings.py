@@ -215,6 +215,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------
@@ -267,6 +270,14 @@ CHAT_SYNC_MAX_LIMIT = 200
 # Per-socket send rate (messages a second, and burst) before `rate_limited`.
 CHAT_SEND_RATE = env.float("CHAT_SEND_RATE", default=20.0)
 CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
+# Per-socket `sync` rate: over it a sync is answered late, not refused.
+CHAT_SYNC_RATE = env.float("CHAT_SYNC_RATE", default=5.0)
+CHAT_SYNC_BURST = env.float("CHAT_SYNC_BURST", default=20.0)
+# Per-socket `read` rate: over it only the furthest seq per conversation is kept, stored later.
+CHAT_READ_RATE = env.float("CHAT_READ_RATE", default=10.0)
+CHAT_READ_BURST = env.float("CHAT_READ_BURST", default=30.0)
+# Socket writes (sends, reads) waiting in one process before new ones get `busy`.
+CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
 # Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
 # contend with the event loop for the GIL and slow deliveries: scale out with processes.
 CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)

@@ -6,7 +6,7 @@ urlpatterns = [
     path("push/config/", api.PushConfigApi.as_view(), name="push-config"),
     path("push/subscriptions/", api.PushSubscriptionListApi.as_view(), name="push-subscriptions"),
     path(
-        "push/subscriptions/<int:subscription_id>/",
+        "push/subscriptions/<id:subscription_id>/",
         api.PushSubscriptionDetailApi.as_view(),
         name="push-subscription-detail",
     ),

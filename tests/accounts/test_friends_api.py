@@ -176,6 +176,7 @@ def test_a_card_of_an_unknown_or_deactivated_person_is_404(alice, bob):
     assert client_for(alice).get(f"/api/v1/users/{bob.pk}/").json()["code"] == "not_found"
     assert client_for(alice).get(f"/api/v1/users/{bob.pk}/").status_code == 404
     assert client_for(alice).get("/api/v1/users/999999/").status_code == 404
+    assert client_for(alice).get(f"/api/v1/users/{2**70}/").status_code == 404
     assert APIClient().get(f"/api/v1/users/{alice.pk}/").status_code in (401, 403)
 
 
