@@ -258,6 +258,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_MAX_PIXELS = 40_000_000
+# Image decodes at once per process (others wait UPLOAD_DECODE_WAIT_SECONDS, then `busy`),
+# and the memory one decode may take, estimated from the image's header before decoding.
+UPLOAD_DECODE_CONCURRENCY = env.int("UPLOAD_DECODE_CONCURRENCY", default=2)
+UPLOAD_DECODE_WAIT_SECONDS = env.float("UPLOAD_DECODE_WAIT_SECONDS", default=30.0)
+UPLOAD_DECODE_MAX_BYTES = env.int("UPLOAD_DECODE_MAX_BYTES", default=400 * 2**20)
+# Allocations from this size up use mmap (returned to the system when freed); 0: glibc's.
+UPLOAD_MMAP_THRESHOLD = env.int("UPLOAD_MMAP_THRESHOLD", default=1 * 2**20)
 AVATAR_SIZE = 256
 
 # --- Chat -----------------------------------------------------------------------------
