@@ -84,10 +84,8 @@ def _should_answer(message: Message, robot: User) -> str | None:
         return text or None
     if kind != Conversation.Kind.GROUP:
         return None
-    # Mentioned by id (the composer's picker, or "@robot" resolved by the send path), or
-    # by name in the text from a client that sends no mentions.
     mention = _mention(robot)
-    if robot.pk not in (message.mentions or []) and not mention.search(text):
+    if not mention.search(text):
         return None
     if not ConversationMember.objects.filter(
         conversation_id=message.conversation_id, user=robot, is_active=True
@@ -122,18 +120,18 @@ def robot_reply(*, message_id: int) -> Message | None:
     body = answer.text
     if message.conversation.kind == Conversation.Kind.GROUP:
         body = f"@{message.sender.display_name} {body}"
-    # The memory commits with the reply: whoever sees the reply sees the turn remembered.
+    # The turn is remembered in the reply's transaction: once the reply can be seen, the
+    # next question already finds it in the robot's memory.
     with transaction.atomic():
         try:
-            with transaction.atomic():
-                reply, created = message_send(
-                    sender=robot,
-                    conversation_id=message.conversation_id,
-                    client_id=client_id,
-                    body=body,
-                )
+            reply, created = message_send(
+                sender=robot,
+                conversation_id=message.conversation_id,
+                client_id=client_id,
+                body=body,
+            )
         except ContentBlocked:
-            # The robot's words pass the same filter as everyone's; say something safe.
+            # The robot's words pass the same filter as everyone's; say something safe instead.
             reply, created = message_send(
                 sender=robot,
                 conversation_id=message.conversation_id,
