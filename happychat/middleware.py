@@ -1,9 +1,8 @@
 """Project middleware: the Content-Security-Policy, with the site's own WebSocket origin."""
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
-
-from csp.middleware import CSPMiddleware, PolicyParts
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
