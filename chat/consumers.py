@@ -110,13 +110,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # daphne and the test communicator hand us `queue.get`: its queue is this socket's
         # inbound frames waiting to be handled (read to tell a pipelined flood).
         self._inbound = getattr(receive, "__self__", None)
-        self._init_state()
+        self._init_state(scope)
         try:
             await super().__call__(scope, receive, send)
         finally:
             await self.cleanup()
 
-    def _init_state(self) -> None:
+    def _init_state(self, scope: Any) -> None:
         self.last_seen = time.monotonic()
         self.subscriptions: set[int] = set()
         self.watchdog: asyncio.Task[None] | None = None
@@ -136,6 +136,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.worker: asyncio.Future[None] | None = None
         self.subscribed_at = time.monotonic()
         self.closing = False
+        # daphne's flow control (chat/flow.py); None in tests without daphne.
+        self.flow: Any = scope.get("extensions", {}).get("happychat.flow")
 
     def inbound_waiting(self) -> int:
         """How many frames from this client wait behind the one being handled."""
@@ -492,6 +494,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             limit=min(limit, settings.CHAT_SYNC_MAX_LIMIT),
         )
         for message in batch.messages:
+            if self.flow is not None and self.flow.outbound_full:
+                await self.flow.drained()  # a page waits for the client to read, not in RAM
             await self.send(
                 text_data=events.encode({"type": "message", "message": message_payload(message)})
             )

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "moderation",
     "pwa",
     "push",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,7 @@ REST_FRAMEWORK = {
         "resend": env.str("THROTTLE_RESEND", default="5/hour"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/min"),
         "wechat": env.str("THROTTLE_WECHAT", default="30/min"),
+        "export": env.str("THROTTLE_EXPORT", default="3/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "happychat.api.exception_handler",
@@ -274,6 +276,10 @@ UPLOAD_DECODE_MAX_BYTES = env.int("UPLOAD_DECODE_MAX_BYTES", default=400 * 2**20
 # Allocations from this size up use mmap (returned to the system when freed); 0: glibc's.
 UPLOAD_MMAP_THRESHOLD = env.int("UPLOAD_MMAP_THRESHOLD", default=1 * 2**20)
 AVATAR_SIZE = 256
+
+# --- Operations (ops/) -----------------------------------------------------------------
+# Where `manage.py backup` writes its archives unless told otherwise.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 
 # --- Chat -----------------------------------------------------------------------------
 CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)
