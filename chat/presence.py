@@ -3,16 +3,25 @@
 One machine: a per-process count of sockets. Scale-out (REDIS_URL): a Redis sorted set
 per user of socket ids scored by expiry, refreshed by heartbeats, so a killed process's
 sockets expire on their own instead of keeping their user online forever.
+
+Presence is an extra: while Redis is away every call gives up within a second (and for a
+second after a failure, at once), nobody is announced, `online` knows no one, and `add`
+says None so the socket tries again on a later heartbeat (docs/faults.md).
 """
 
 import time
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 
+from happychat.redis_health import REDIS_TIMEOUT_SECONDS, RedisHealth, redis_errors
+
+T = TypeVar("T")
+
 
 class PresenceStore(Protocol):
-    async def add(self, user_id: int, socket_id: str) -> bool: ...
+    async def add(self, user_id: int, socket_id: str) -> bool | None: ...
     async def touch(self, user_id: int, socket_id: str) -> None: ...
     async def remove(self, user_id: int, socket_id: str) -> bool: ...
     async def online(self, user_ids: list[int]) -> set[int]: ...
@@ -25,8 +34,8 @@ class LocalPresence:
     def __init__(self) -> None:
         self.sockets: dict[int, set[str]] = {}
 
-    async def add(self, user_id: int, socket_id: str) -> bool:
-        """Register a socket; True if the user just came online."""
+    async def add(self, user_id: int, socket_id: str) -> bool | None:
+        """Register a socket; True if the user just came online (None: unknown, retry)."""
         held = self.sockets.setdefault(user_id, set())
         held.add(socket_id)
         return len(held) == 1
@@ -59,10 +68,25 @@ class RedisPresence:
     def __init__(self, url: str, ttl: float) -> None:
         import redis.asyncio as redis
 
-        self.redis = redis.Redis.from_url(url)
+        self.redis = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+        )
         self.url = url
         self.ttl = ttl
         self._sync_client: object | None = None
+        self.health = RedisHealth("presence")
+
+    async def _try(self, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+        """`call()`, or `fallback` if Redis does not answer (or did not a moment ago)."""
+        if not self.health.worth_trying():
+            return fallback
+        try:
+            result = await call()
+        except redis_errors() as exc:
+            self.health.failed(exc)
+            return fallback
+        self.health.ok()
+        return result
 
     def _key(self, user_id: int) -> str:
         return f"happychat:presence:{user_id}"
@@ -72,45 +96,66 @@ class RedisPresence:
         await self.redis.zremrangebyscore(key, "-inf", now)
         return int(await self.redis.zcard(key))
 
-    async def add(self, user_id: int, socket_id: str) -> bool:
-        now = time.time()
-        before = await self._count(user_id, now)
-        await self.redis.zadd(self._key(user_id), {socket_id: now + self.ttl})
-        await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
-        return before == 0
+    async def add(self, user_id: int, socket_id: str) -> bool | None:
+        async def add() -> bool:
+            now = time.time()
+            before = await self._count(user_id, now)
+            await self.redis.zadd(self._key(user_id), {socket_id: now + self.ttl})
+            await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+            return before == 0
+
+        return await self._try(add, None)
 
     async def touch(self, user_id: int, socket_id: str) -> None:
-        # Plain ZADD, not XX: after a Redis restart the heartbeat puts the socket back.
-        await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl})
-        await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+        async def touch() -> None:
+            # Plain ZADD, not XX: after a Redis restart the heartbeat puts the socket back.
+            await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl})
+            await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+
+        await self._try(touch, None)
 
     async def remove(self, user_id: int, socket_id: str) -> bool:
-        removed = await self.redis.zrem(self._key(user_id), socket_id)
-        return bool(removed) and await self._count(user_id, time.time()) == 0
+        async def remove() -> bool:
+            removed = await self.redis.zrem(self._key(user_id), socket_id)
+            return bool(removed) and await self._count(user_id, time.time()) == 0
+
+        return await self._try(remove, False)
 
     async def online(self, user_ids: list[int]) -> set[int]:
-        now = time.time()
-        found = set()
-        for uid in user_ids:
-            if await self.redis.zcount(self._key(uid), now, "+inf"):
-                found.add(uid)
-        return found
+        async def online() -> set[int]:
+            now = time.time()
+            found = set()
+            for uid in user_ids:
+                if await self.redis.zcount(self._key(uid), now, "+inf"):
+                    found.add(uid)
+            return found
+
+        return await self._try(online, set())
 
     def online_sync(self, user_ids: list[int]) -> set[int]:
         """Who has a live socket anywhere, for threads outside the event loop (one round trip).
 
         The asyncio client belongs to the server's loop; a worker thread uses its own.
+        While Redis is away nobody is known to be online (so push notifies everyone).
         """
         import redis
 
         if self._sync_client is None:
-            self._sync_client = redis.Redis.from_url(self.url)
+            self._sync_client = redis.Redis.from_url(
+                self.url,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+            )
         client: redis.Redis = self._sync_client  # type: ignore[assignment]
         now = time.time()
         pipe = client.pipeline(transaction=False)
         for uid in user_ids:
             pipe.zcount(self._key(uid), now, "+inf")
-        return {uid for uid, count in zip(user_ids, pipe.execute(), strict=True) if count}
+        try:
+            counts = pipe.execute()
+        except redis_errors():
+            return set()
+        return {uid for uid, count in zip(user_ids, counts, strict=True) if count}
 
 
 _store: PresenceStore | None = None
