@@ -2,12 +2,18 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import ErrorSerializer
 from accounts.selectors import friend_remarks
 from chat import selectors
 from chat.serializers import (
@@ -148,6 +154,11 @@ def _read_result(member: Any) -> dict[str, int]:
 # --- one message: read, edit, recall, react; forward; search ------------------------------
 
 
+CONFLICT = OpenApiResponse(
+    ErrorSerializer, description="`conflict`: the message was recalled (nothing changed)."
+)
+
+
 class MessageDetailApi(APIView):
     @extend_schema(responses=MessageSchema, summary="One message you may read, folded.")
     def get(self, request: Request, message_id: int) -> Response:
@@ -156,7 +167,7 @@ class MessageDetailApi(APIView):
 
     @extend_schema(
         request=EditInput,
-        responses=MessageSchema,
+        responses={200: MessageSchema, 409: CONFLICT},
         summary="Edit your own text message (within CHAT_EDIT_SECONDS); answers it folded.",
     )
     def patch(self, request: Request, message_id: int) -> Response:
@@ -183,7 +194,7 @@ class MessageRecallApi(APIView):
 class MessageReactionApi(APIView):
     @extend_schema(
         request=ReactInput,
-        responses=MessageSchema,
+        responses={200: MessageSchema, 409: CONFLICT},
         summary="Add (`on: true`), remove (`on: false`) or toggle your reaction.",
     )
     def post(self, request: Request, message_id: int) -> Response:
@@ -201,7 +212,7 @@ class MessageReactionApi(APIView):
 class MessageForwardApi(APIView):
     @extend_schema(
         request=ForwardInput,
-        responses={201: MessageSchema(many=True)},
+        responses={201: MessageSchema(many=True), 409: CONFLICT},
         summary="Forward messages you can read to a conversation you may post in.",
     )
     def post(self, request: Request) -> Response:
