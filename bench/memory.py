@@ -1,0 +1,144 @@
+"""What an idle authenticated socket holds: a tracemalloc snapshot diff inside daphne.
+
+    .venv/bin/python bench/memory.py [--sockets 1000] [--top 25] [--frames 1]
+                                     [--group lineno|filename|traceback]
+
+Starts HappyChat's daphne under tracemalloc (this file with --serve: tracemalloc on, a
+SIGUSR1 handler that writes a snapshot, then daphne's own command line), opens
+`--sockets` idle authenticated sockets, and prints the allocations that grew, per socket,
+by source line (or file, or traceback of `--frames` frames). tracemalloc counts Python
+allocations only; RSS (bench/run.py's idle figure) adds allocator overhead and C memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def serve(snapshot_dir: str, frames: int, daphne_args: list[str]) -> None:
+    """Run daphne with tracemalloc; each SIGUSR1 writes snapshot-<n>.pickle."""
+    tracemalloc.start(frames)
+    count = [0]
+
+    def dump(signum: int, frame: object) -> None:
+        count[0] += 1
+        path = Path(snapshot_dir) / f"snapshot-{count[0]}.pickle"
+        tracemalloc.take_snapshot().dump(str(path))
+        (Path(snapshot_dir) / f"snapshot-{count[0]}.done").touch()
+
+    signal.signal(signal.SIGUSR1, dump)
+    from daphne.cli import CommandLineInterface
+
+    CommandLineInterface().run(daphne_args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--frames", type=int, default=1)
+    parser.add_argument("--group", default="lineno", choices=["lineno", "filename", "traceback"])
+    parser.add_argument("--scaleout", action="store_true")
+    parser.add_argument("--serve", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]), args.serve[2:])
+        return
+
+    from bench.loadgen import hold_idle
+    from bench.procs import raise_open_files, rss_kib
+    from bench.targets import HappyChat
+    from tests.servers import PYTHON, ROOT, free_port, stop_pid, wait_for_port
+
+    raise_open_files(2 * args.sockets + 2048)
+    with tempfile.TemporaryDirectory(prefix="happychat-mem-") as tmp:
+        work = Path(tmp)
+        target = HappyChat(scaleout=args.scaleout).start(work)
+        try:
+            target.prepare([], idle=args.sockets)
+            # Swap the target's first daphne for one under tracemalloc, on a new port.
+            first = target.daphnes[0]
+            first.stop()
+            port = free_port()
+            snaps = work / "snaps"
+            snaps.mkdir()
+            with (work / "traced.log").open("ab") as log:
+                proc = subprocess.Popen(
+                    [
+                        PYTHON,
+                        str(Path(__file__).resolve()),
+                        "--serve",
+                        str(snaps),
+                        str(args.frames),
+                        *("-b", "127.0.0.1", "-p", str(port), "happychat.asgi:application"),
+                    ],
+                    cwd=ROOT,
+                    env=target.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            first.port, first.proc = port, proc
+            wait_for_port(port, proc=proc)
+            endpoints = target.idle_endpoints(args.sockets)
+            if len(target.daphnes) > 1:  # all on the traced process
+                endpoints = [target._endpoint(0, f"idle{j}", 0) for j in range(args.sockets)]
+
+            def snapshot(n: int) -> tracemalloc.Snapshot:
+                os.kill(proc.pid, signal.SIGUSR1)
+                done = snaps / f"snapshot-{n}.done"
+                while not done.exists():
+                    time.sleep(0.1)
+                return tracemalloc.Snapshot.load(str(snaps / f"snapshot-{n}.pickle"))
+
+            async def nothing() -> None:
+                return None
+
+            asyncio.run(hold_idle(endpoints[:5], settle=0.5, measure=nothing))
+            time.sleep(1.0)
+            before = snapshot(1)
+            rss_before = rss_kib(proc.pid)
+            taken: dict[str, tracemalloc.Snapshot] = {}
+
+            async def measure() -> None:
+                taken["after"] = snapshot(2)
+                taken["rss"] = rss_kib(proc.pid)  # type: ignore[assignment]
+
+            asyncio.run(hold_idle(endpoints, settle=2.0, measure=measure))
+            after = taken["after"]
+            n = args.sockets
+            filters = [
+                tracemalloc.Filter(False, tracemalloc.__file__),
+                tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+            ]
+            stats = after.filter_traces(filters).compare_to(
+                before.filter_traces(filters), args.group
+            )
+            grown = sum(s.size_diff for s in stats)
+            print(
+                f"{n:,} idle sockets: traced Python memory +{grown / n / 1024:.1f} KiB per "
+                f"socket; RSS +{(taken['rss'] - rss_before) / n:.1f} KiB per socket"
+            )  # type: ignore[operator]
+            print(f"{'bytes/socket':>12}  {'blocks/socket':>13}  where")
+            for s in stats[: args.top]:
+                where = "\n                               ".join(
+                    f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in s.traceback
+                )
+                print(f"{s.size_diff / n:>12,.0f}  {s.count_diff / n:>13.2f}  {where}")
+            stop_pid(proc)
+        finally:
+            target.stop()
+
+
+if __name__ == "__main__":
+    main()
