@@ -182,10 +182,18 @@ class HappyChat(Target):
                     friends.append(members)
                 else:
                     groups.append({"name": f"{w.key}{i}", "owner": members[0], "members": members})
+        self.world = {"users": {}, "direct": {}, "groups": {}}
+        if users:
+            spec = {"users": users, "friends": friends, "groups": groups}
+            self.world = self._run("tests.system.dbtool", "seed", spec=spec)
         self._idle_names = [f"idle{j}" for j in range(idle)]
-        spec = {"users": users + self._idle_names, "friends": friends, "groups": groups}
+        if idle:
+            # Only people who authenticate: seeded in bulk (bench/seed.py).
+            self.world["users"].update(self._run("bench.seed", spec={"users": self._idle_names}))
+
+    def _run(self, module: str, *args: str, spec: dict[str, Any]) -> Any:
         done = subprocess.run(
-            [PYTHON, "-m", "tests.system.dbtool", "seed"],
+            [PYTHON, "-m", module, *args],
             cwd=ROOT,
             env=self.env,
             input=json.dumps(spec),
@@ -195,7 +203,7 @@ class HappyChat(Target):
         )
         if done.returncode:
             raise RuntimeError(done.stderr[-3000:])
-        self.world = json.loads(done.stdout)
+        return json.loads(done.stdout)
 
     def _endpoint(self, j: int, name: str, conversation: int) -> Endpoint:
         # On the scale-out path the members of a room alternate between the processes, so
