@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 
-from accounts.models import User
+from accounts.models import User, WeChatIdentity
 from accounts.services import token_revoke
 
 
@@ -25,6 +25,32 @@ class AuthTokenInline(admin.TabularInline):
     verbose_name_plural = _("API tokens (one per device; delete to revoke)")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class WeChatIdentityInline(admin.TabularInline):
+    """The user's WeChat link (identifiers only; WeChat's session_key is never stored)."""
+
+    model = WeChatIdentity
+    fields = ("app_id", "openid", "unionid", "created_at")
+    readonly_fields = ("app_id", "openid", "unionid", "created_at")
+    extra = 0
+    can_delete = True
+    verbose_name = _("WeChat link")
+    verbose_name_plural = _("WeChat links (delete to unlink)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WeChatIdentity)
+class WeChatIdentityAdmin(admin.ModelAdmin):
+    list_display = ("user", "app_id", "openid", "unionid", "created_at")
+    search_fields = ("user__username", "openid", "unionid")
+    readonly_fields = ("user", "app_id", "openid", "unionid", "created_at")
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -46,7 +72,7 @@ class UserAdmin(DjangoUserAdmin):
         *(DjangoUserAdmin.fieldsets or ()),
         (_("Profile"), {"fields": ("nickname", "avatar", "bio", "gender", "region", "is_robot")}),
     )
-    inlines = (AuthTokenInline,)
+    inlines = (AuthTokenInline, WeChatIdentityInline)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not AuthToken:
@@ -72,6 +98,3 @@ class AuthTokenAdmin(KnoxAuthTokenAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for token in queryset:
             token_revoke(token=token)
-
-
-from accounts import admin_friends  # noqa: E402, F401  (friend graph admin, registered on import)

@@ -1,4 +1,4 @@
-"""REST for identity and the own profile (PROTOCOL.md §1 and `me/`).
+"""REST for identity and the own profile (docs/protocol.md §1 and `me/`).
 
 Each view parses input, calls one service and serializes. Field errors, whether the input
 is malformed or refused by a service, have one shape:
@@ -21,7 +21,7 @@ from accounts import services
 from accounts.models import User
 from accounts.serializers import UserSerializer, user_payload
 from accounts.throttles import LoginFailureThrottle
-from chat.errors import InvalidCredentials, InvalidInput, ValidationFailed
+from happychat.errors import InvalidCredentials, InvalidInput, ValidationFailed
 
 # --- shapes ---------------------------------------------------------------------------
 

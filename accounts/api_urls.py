@@ -1,8 +1,8 @@
-"""REST routes of the accounts app under /api/v1/ (the friend routes are included below)."""
+"""REST routes of the accounts app under /api/v1/."""
 
-from django.urls import include, path
+from django.urls import path
 
-from accounts import api
+from accounts import api, api_wechat
 
 urlpatterns = [
     path("auth/register/", api.RegisterApi.as_view(), name="api-register"),
@@ -12,6 +12,7 @@ urlpatterns = [
         api.ActivationResendApi.as_view(),
         name="api-activation-resend",
     ),
+    path("auth/wechat/", api_wechat.WeChatLoginApi.as_view(), name="api-wechat-login"),
     path("me/", api.MeApi.as_view(), name="api-me"),
-    path("", include("accounts.urls_friends")),
+    path("me/wechat/", api_wechat.MeWeChatApi.as_view(), name="api-me-wechat"),
 ]

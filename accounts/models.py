@@ -113,3 +113,29 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ⊘ {self.blocked}"
+
+
+class WeChatIdentity(models.Model):
+    """A WeChat account (openid of one mini-program, unionid when WeChat gives one) → a user.
+
+    Only identifiers are kept: WeChat's `session_key` is never stored.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wechat_identities")
+    app_id = models.CharField(_("mini-program AppID"), max_length=64)
+    openid = models.CharField(max_length=128)
+    unionid = models.CharField(max_length=128, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("WeChat link")
+        verbose_name_plural = _("WeChat links")
+        constraints = [
+            # The same openid always maps to the same user.
+            models.UniqueConstraint(fields=["app_id", "openid"], name="wechat_openid_unique"),
+            # One WeChat account per user and mini-program.
+            models.UniqueConstraint(fields=["user", "app_id"], name="wechat_one_per_user_app"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ↔ WeChat {self.openid[:6]}…"

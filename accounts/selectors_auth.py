@@ -4,9 +4,10 @@ from typing import Literal
 
 from allauth.account import app_settings as allauth_settings
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import signing
 
-from accounts.models import User
+from accounts.models import User, WeChatIdentity
 
 LinkState = Literal["valid", "used", "expired", "invalid"]
 
@@ -33,3 +34,8 @@ def activation_link_state(*, key: str) -> LinkState:
     except signing.SignatureExpired:
         return "expired"
     return "valid"
+
+
+def wechat_identity_get(*, user: User) -> WeChatIdentity | None:
+    """The user's link to this server's mini-program, if any."""
+    return WeChatIdentity.objects.filter(user=user, app_id=settings.WECHAT_APP_ID).first()

@@ -1,4 +1,4 @@
-"""User payloads shared by REST and the socket (PROTOCOL.md §4 User)."""
+"""User payloads shared by REST and the socket (docs/protocol.md §7 User)."""
 
 from typing import Any
 
@@ -25,7 +25,7 @@ def user_payload(user: User, *, remark: str | None = None) -> dict[str, Any]:
 
 
 class UserSerializer(serializers.Serializer):
-    """PROTOCOL.md §4 User, for the schema (`user_payload` builds the responses)."""
+    """docs/protocol.md §7 User, for the schema (`user_payload` builds the responses)."""
 
     id = serializers.IntegerField()
     username = serializers.CharField()

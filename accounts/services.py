@@ -24,8 +24,9 @@ from knox.models import AuthToken
 
 from accounts.models import User
 from accounts.selectors_auth import user_is_activated
-from chat import events
-from chat.errors import (
+from accounts.signals import user_registered
+from happychat import events
+from happychat.errors import (
     AccountInactive,
     ContentBlocked,
     InvalidAttachment,
@@ -33,7 +34,6 @@ from chat.errors import (
     UnreadableImage,
     ValidationFailed,
 )
-from chat.services import conversation_robot_ensure
 from happychat.images import avatar_image
 from safety.services import text_filter
 
@@ -102,7 +102,8 @@ def user_register_check(*, username: str, email: str, password: str, nickname: s
 def user_register(
     *, username: str, email: str, password: str, nickname: str = "", request: HttpRequest
 ) -> User:
-    """Create an inactive account, its robot conversation, and mail the activation link.
+    """Create an inactive account, announce it (the robot opens its conversation), and mail
+    the activation link.
 
     `request` gives the activation link its scheme and host.
     """
@@ -123,7 +124,7 @@ def user_register(
             address = EmailAddress.objects.create(
                 user=user, email=email, primary=True, verified=False
             )
-            conversation_robot_ensure(user=user)
+            user_registered.send(sender=User, user=user)
             transaction.on_commit(lambda: _activation_mail_send(request, address, signup=True))
     except IntegrityError as exc:
         # Lost a race with a concurrent registration of the same name or address.
@@ -176,6 +177,11 @@ def token_issue(*, login: str, password: str, request: HttpRequest) -> tuple[Aut
         raise AccountInactive(
             _("This account is not activated yet: open the link in the activation mail.")
         )
+    return token_create(user=user)
+
+
+def token_create(*, user: User) -> tuple[AuthToken, str]:
+    """Issue a device token for a user whose identity was just proven (password, WeChat)."""
     raw_limit = settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER")
     limit = int(raw_limit) if raw_limit else 0
     with transaction.atomic():

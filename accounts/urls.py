@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from accounts import views
 
@@ -9,5 +9,4 @@ urlpatterns = [
         views.ActivationResendView.as_view(),
         name="activation_resend",
     ),
-    path("", include("accounts.urls_friends_pages")),
 ]

@@ -17,7 +17,7 @@ from accounts import services
 from accounts.forms import ActivationResendForm, ProfileForm
 from accounts.models import User
 from accounts.selectors_auth import activation_link_state
-from chat.errors import ValidationFailed
+from happychat.errors import ValidationFailed
 
 
 class ConfirmEmailView(AllauthConfirmEmailView):

@@ -18,6 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation, ConversationMember, Message, Upload
+from chat.serializers import attachment_payload
 
 PREVIEW_SIDE = 160
 
@@ -63,12 +64,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 def image_preview(upload: Upload | None) -> str:
     if upload is None or not upload.thumbnail:
         return "—"
+    # The access-checked URLs: operators see uploads through the `chat.view_upload`
+    # permission. Width/height attributes, not a style attribute (the CSP forbids inline).
+    payload = attachment_payload(upload) or {}
+    scale = min(1.0, PREVIEW_SIDE / max(upload.width, upload.height, 1))
     return format_html(
-        '<a href="{}"><img src="{}" alt="" style="max-width:{}px;max-height:{}px"></a>',
-        upload.image.url,
-        upload.thumbnail.url,
-        PREVIEW_SIDE,
-        PREVIEW_SIDE,
+        '<a href="{}"><img src="{}" alt="" width="{}" height="{}"></a>',
+        payload["url"],
+        payload["thumbnail_url"],
+        max(1, round(upload.width * scale)),
+        max(1, round(upload.height * scale)),
     )
 
 
@@ -177,8 +182,6 @@ class UploadAdmin(ReadOnlyAdmin):
     fields = [
         "preview",
         "owner",
-        "image",
-        "thumbnail",
         "content_type",
         "dimensions",
         "kilobytes",

@@ -1,21 +1,28 @@
-"""REST for image uploads: POST /api/v1/uploads/ (multipart `file`)."""
+"""REST for image uploads: POST /api/v1/uploads/ (multipart `file`), and the stable URLs
+that answer with an upload's image or thumbnail to those allowed to see it."""
 
+from collections.abc import Iterable
 from typing import cast
 
 from django.conf import settings
+from django.http import HttpResponseBase
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from chat.errors import InvalidAttachment
 from chat.serializers import AttachmentSchema
-from chat.uploads import upload_create, upload_payload
+from chat.uploads import access_upload, stored_field_response, upload_create, upload_payload
+from happychat.api import me
+from happychat.errors import InvalidAttachment
 
 # Room for the multipart envelope around a file that is exactly at the limit.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -75,3 +82,58 @@ class UploadCreateApi(APIView):
         owner = cast(User, request.user)
         upload = upload_create(owner=owner, file=data.validated_data["file"])
         return Response(upload_payload(upload), status=status.HTTP_201_CREATED)
+
+
+class AnyAccept(DefaultContentNegotiation):
+    """Never refuse for `Accept`: `<img>` and `wx.downloadFile` ask for images, while errors
+    are still JSON."""
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
+
+
+_FILE_RESPONSES = {
+    (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The bytes."),
+    302: OpenApiResponse(
+        description="On S3 storage: a redirect to a short-lived signed URL of the bytes "
+        "(follow it without the `Authorization` header)."
+    ),
+    304: OpenApiResponse(description="`If-None-Match` matched the `ETag`."),
+    401: OpenApiResponse(UploadErrorSchema, description="Not authenticated."),
+    404: OpenApiResponse(
+        UploadErrorSchema,
+        description="No such upload, or not visible to you (not its owner, not an active "
+        "member of a conversation where it was sent).",
+    ),
+    503: OpenApiResponse(UploadErrorSchema, description="`busy`: file storage unavailable; retry."),
+}
+
+
+class UploadFileApi(APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        responses=_FILE_RESPONSES,
+        summary="An upload's image, for those allowed to see it (session or token).",
+    )
+    def get(self, request: Request, upload_id: int) -> HttpResponseBase:
+        upload = access_upload(user=me(request), upload_id=upload_id)
+        return stored_field_response(request, field=upload.image, content_type=upload.content_type)
+
+
+class UploadThumbnailApi(APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        responses=_FILE_RESPONSES,
+        summary="An upload's thumbnail (at most 320 px), with the same access as its image.",
+    )
+    def get(self, request: Request, upload_id: int) -> HttpResponseBase:
+        upload = access_upload(user=me(request), upload_id=upload_id)
+        return stored_field_response(request, field=upload.thumbnail)

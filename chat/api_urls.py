@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chat import api
-from chat.api_uploads import UploadCreateApi
+from chat.api_uploads import UploadCreateApi, UploadFileApi, UploadThumbnailApi
 
 urlpatterns = [
     path("conversations/", api.ConversationListApi.as_view(), name="conversation-list"),
@@ -26,4 +26,10 @@ urlpatterns = [
         name="conversation-mute",
     ),
     path("uploads/", UploadCreateApi.as_view(), name="upload-create"),
+    path("uploads/<int:upload_id>/file/", UploadFileApi.as_view(), name="upload-file"),
+    path(
+        "uploads/<int:upload_id>/thumbnail/",
+        UploadThumbnailApi.as_view(),
+        name="upload-thumbnail",
+    ),
 ]

@@ -1,179 +1,51 @@
 """The /ws/chat/ socket: one per device, carrying every conversation of its user.
 
-Frames are parsed here and handed to one service each; the channel-layer handlers only
-forward pre-encoded frames. See PROTOCOL.md §2 for the contract.
+The consumer authenticates, dispatches each frame through a table of handlers to one
+service, and forwards channel-layer events (pre-encoded frames) to the socket. Frame
+parsing, rate limits and the Origin rule live in chat/transport.py; the database writer
+in chat/writer.py. See docs/protocol.md §2 for the contract.
 """
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
 from channels.auth import get_user
 from channels.consumer import get_handler_name
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import connections, transaction
-from django.http.request import validate_host
 from django.utils import timezone
 
 from accounts.serializers import user_payload
-from chat import events, presence, selectors
-from chat.errors import DomainError, InvalidInput, NotMember, RateLimited
+from chat import events as chat_events
+from chat import presence, selectors
 from chat.serializers import message_payload
 from chat.services.messages import conversation_mark_read, message_send
+from chat.transport import (
+    CLOSE_ABUSE,
+    CLOSE_IDLE,
+    CLOSE_REVOKED,
+    CLOSE_UNAUTHENTICATED,
+    BadFrame,
+    TokenBucket,
+    header,
+    int_field,
+    origin_allowed,
+    parse,
+)
+from chat.writer import db_read, db_write
+from happychat import events
+from happychat.errors import DomainError, InvalidInput, NotMember, RateLimited
 
 logger = logging.getLogger("happychat.consumer")
 
-CLOSE_UNAUTHENTICATED = 4001
-CLOSE_REVOKED = 4003
-CLOSE_IDLE = 4008
-CLOSE_ABUSE = 4029
 MAX_BAD_FRAMES = 20
 MAX_PENDING_WRITES = 100
 RESUBSCRIBE_SECONDS = 120.0
 TYPING_INTERVAL = 2.0
-
-# Database work from the socket runs off the event loop. Writes (send, read) go to one
-# executor: a single thread on SQLite, where writers queue on one lock anyway and a thread
-# pool would only add busy-wait sleeps; a small pool on PostgreSQL, where senders to
-# different conversations commit in parallel. Reads (sync) use the default pool.
-_writer: ThreadPoolExecutor | None = None
-
-
-def writer() -> ThreadPoolExecutor:
-    global _writer
-    if _writer is None:
-        workers = 1 if connections["default"].vendor == "sqlite" else settings.CHAT_DB_WRITERS
-        _writer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-writer")
-    return _writer
-
-
-MAX_BATCH = 64
-_Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
-_batchers: dict[asyncio.AbstractEventLoop, "asyncio.Queue[_Job]"] = {}
-_batcher_tasks: set["asyncio.Task[None]"] = set()
-
-
-async def db_write(func: Any, **kwargs: Any) -> Any:
-    """Run a write on the writer thread, committed together with the writes queued with it.
-
-    Group commit (SQLite): what sockets queue while the writer is busy goes into one
-    transaction, each write in its own savepoint, so one refusal rolls back only itself. The result
-    (or error) comes back after the commit, so an `ack` still follows its commit.
-    """
-    loop = asyncio.get_running_loop()
-    queue = _batchers.get(loop)
-    if queue is None:
-        for old in [lp for lp in _batchers if lp.is_closed()]:
-            del _batchers[old]
-        queue = _batchers[loop] = asyncio.Queue()
-        task = loop.create_task(_commit_batches(queue))
-        _batcher_tasks.add(task)
-        task.add_done_callback(_batcher_tasks.discard)
-    future: asyncio.Future[Any] = loop.create_future()
-    queue.put_nowait((func, kwargs, future))
-    return await future
-
-
-async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
-    # On PostgreSQL a batch would hold its conversations' row locks until it commits, and
-    # the other processes' batches queue behind them: there every write commits alone.
-    limit = MAX_BATCH if connections["default"].vendor == "sqlite" else 1
-    while True:
-        batch = [await queue.get()]
-        while len(batch) < limit and not queue.empty():
-            batch.append(queue.get_nowait())
-        try:
-            results = await DatabaseSyncToAsync(
-                _run_batch, thread_sensitive=False, executor=writer()
-            )(batch)
-        except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
-            results = [(False, exc)] * len(batch)
-        for (_, _, future), (ok, value) in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-
-def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
-    if len(batch) == 1:
-        # Alone, the write's own transaction is enough.
-        func, kwargs, _ = batch[0]
-        try:
-            return [(True, func(**kwargs))]
-        except Exception as exc:
-            return [(False, exc)]
-    results: list[tuple[bool, Any]] = []
-    try:
-        with transaction.atomic():
-            for func, kwargs, _ in batch:
-                try:
-                    with transaction.atomic():
-                        results.append((True, func(**kwargs)))
-                except Exception as exc:
-                    results.append((False, exc))
-    except Exception as exc:
-        # BEGIN or COMMIT failed: nothing of the batch is stored; every sender may retry.
-        return [(False, exc)] * len(batch)
-    return results
-
-
-def db_read(func: Any, **kwargs: Any) -> Any:
-    return DatabaseSyncToAsync(func, thread_sensitive=False)(**kwargs)
-
-
-class TokenBucket:
-    """Allow `rate` frames a second with bursts of `burst`."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-def _int(frame: dict[str, Any], field: str, *, minimum: int = 0) -> int:
-    value = frame.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInput(f"`{field}` must be an integer ≥ {minimum}.")
-    return value
-
-
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-def origin_allowed(scope: dict[str, Any]) -> bool:
-    """Whether the Origin of a cookie-authenticated socket is this site or an allowed one."""
-    origin = _header(scope, b"origin")
-    if not origin:
-        return False
-    if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
-        return True
-    parsed = urlsplit(origin)
-    host = _header(scope, b"host")
-    if host and parsed.netloc == host:
-        return True
-    return bool(parsed.hostname) and validate_host(parsed.hostname or "", settings.ALLOWED_HOSTS)
 
 
 @database_sync_to_async
@@ -242,7 +114,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.session_key = self.scope["session"].session_key
             await self.start(user)
             return
-        authorization = _header(self.scope, b"authorization") or ""
+        authorization = header(self.scope, b"authorization") or ""
         if authorization.startswith("Token "):
             found = await _user_for_token(authorization.removeprefix("Token ").strip())
             if found is None:
@@ -276,7 +148,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.subscribe(cid)
         self.online_registered = True
         if await presence.store().add(self.user.pk, self.channel_name):
-            await events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
+            await chat_events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
 
     async def after_hello(self) -> None:
         """Tell the new socket which of its direct peers are online now."""
@@ -336,7 +208,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.online_registered and await presence.store().remove(
             self.user.pk, self.channel_name
         ):
-            await events.presence(
+            await chat_events.presence(
                 conversation_ids=conversation_ids, user_id=self.user.pk, online=False
             )
 
@@ -344,17 +216,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.last_seen = time.monotonic()
-        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
-        if len(raw.encode("utf-8")) > settings.CHAT_MAX_FRAME_BYTES:
-            await self.reject("too_large", "Frames are limited to 64 KiB.")
-            return
         try:
-            frame = json.loads(raw)
-        except ValueError:
-            await self.reject("invalid_frame", "A frame must be one JSON object.")
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.reject("invalid_frame", 'A frame must be a JSON object with a "type".')
+            frame = parse(text_data, bytes_data)
+        except BadFrame as exc:
+            await self.reject(exc.code, exc.detail)
             return
         kind = frame["type"]
         handler_name = self.handlers.get(kind)
@@ -420,7 +285,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = frame.get("id")
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
             raise InvalidInput("`id` must be a string of 1 to 64 characters.")
-        conversation_id = _int(frame, "conversation", minimum=1)
+        conversation_id = int_field(frame, "conversation", minimum=1)
         if not self.send_bucket.take():
             raise RateLimited("Sending too fast; retry this message shortly.")
         self.enqueue(self.store(frame, client_id, conversation_id), ref=client_id)
@@ -496,21 +361,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             db_write(
                 conversation_mark_read,
                 user=self.user,
-                conversation_id=_int(frame, "conversation", minimum=1),
-                seq=_int(frame, "seq"),
+                conversation_id=int_field(frame, "conversation", minimum=1),
+                seq=int_field(frame, "seq"),
                 origin=self.channel_name,
             )
         )
 
     async def handle_typing(self, frame: dict[str, Any]) -> None:
-        conversation_id = _int(frame, "conversation", minimum=1)
+        conversation_id = int_field(frame, "conversation", minimum=1)
         if conversation_id not in self.subscriptions:
             raise NotMember()
         now = time.monotonic()
         if now - self.typing_sent.get(conversation_id, 0.0) < TYPING_INTERVAL:
             return
         self.typing_sent[conversation_id] = now
-        await events.typing(conversation_id=conversation_id, user_id=self.user.pk)
+        await chat_events.typing(conversation_id=conversation_id, user_id=self.user.pk)
 
     # --- channel layer: forward only -------------------------------------------------
 

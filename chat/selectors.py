@@ -10,9 +10,10 @@ from django.db.models import Q
 from accounts.models import User
 from accounts.selectors import friend_remarks
 from accounts.serializers import user_payload
-from chat.errors import NotFound
+from chat import hooks
 from chat.models import Conversation, ConversationMember, Message
 from chat.serializers import message_payload
+from happychat.errors import NotFound
 
 
 def access_conversation(*, user: User, conversation_id: int) -> ConversationMember:
@@ -153,9 +154,8 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
     peers = {m.conversation_id: m.user for m in others}
     peer_read = {m.conversation_id: m.last_read_seq for m in others}
     remarks = friend_remarks(user.pk)
-    from groups.models import Group
-
-    groups = {g.conversation_id: g for g in Group.objects.filter(conversation_id__in=ids)}
+    # Groups (above chat) name their conversations through the hook.
+    decorations = hooks.conversation_decorations(ids)
     tops = {m.conversation_id: visible_last_seq(m) for m in members}
     pairs = [Q(conversation_id=cid, seq=top) for cid, top in tops.items() if top > 0]
     last: dict[int, Message] = {}
@@ -168,9 +168,9 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
     for m in members:
         conv = m.conversation
         peer = peers.get(conv.pk)
-        group = groups.get(conv.pk)
-        if group is not None:
-            title, avatar = group.name, (group.avatar.url if group.avatar else None)
+        decoration = decorations.get(conv.pk, {})
+        if "title" in decoration:
+            title, avatar = decoration["title"], decoration.get("avatar")
         elif peer is not None:
             title = remarks.get(peer.pk) or peer.display_name
             avatar = peer.avatar.url if peer.avatar else None
@@ -185,7 +185,7 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
             "title": title,
             "avatar": avatar,
             "peer": user_payload(peer, remark=remarks.get(peer.pk)) if peer else None,
-            "group": group.pk if group else None,
+            "group": decoration.get("group"),
             "last_message": message_payload(msg, remarks=remarks) if msg else None,
             "last_seq": top,
             "last_read_seq": m.last_read_seq,

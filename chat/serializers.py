@@ -1,4 +1,4 @@
-"""Message and Conversation objects of PROTOCOL.md §4, as plain dicts (encoded once).
+"""Message and Conversation objects of docs/protocol.md §7, as plain dicts (encoded once).
 
 The DRF serializers below only describe these shapes for the OpenAPI schema and parse
 input; responses are built by the payload functions, which every path shares.
@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import User
@@ -20,12 +21,13 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def attachment_payload(upload: Upload | None) -> dict[str, Any] | None:
+    """The attachment object; its URLs are stable and answer only those allowed to see it."""
     if upload is None:
         return None
     return {
         "id": upload.pk,
-        "url": upload.image.url,
-        "thumbnail_url": upload.thumbnail.url,
+        "url": reverse("upload-file", args=[upload.pk]),
+        "thumbnail_url": reverse("upload-thumbnail", args=[upload.pk]),
         "width": upload.width,
         "height": upload.height,
     }
@@ -56,8 +58,14 @@ class AttachmentSchema(serializers.Serializer):
     """An upload: `POST uploads/` answers with it, image messages carry it."""
 
     id = serializers.IntegerField(help_text="Use as `attachment` of a `kind: image` message.")
-    url = serializers.CharField()
-    thumbnail_url = serializers.CharField(help_text="At most 320 px on the longest side.")
+    url = serializers.CharField(
+        help_text="`/api/v1/uploads/<id>/file/`: the image, for its owner and the active "
+        "members of a conversation where a message carries it (session or token auth)."
+    )
+    thumbnail_url = serializers.CharField(
+        help_text="`/api/v1/uploads/<id>/thumbnail/`: at most 320 px on the longest side; "
+        "same access as `url`."
+    )
     width = serializers.IntegerField()
     height = serializers.IntegerField()
 

@@ -1,21 +1,31 @@
-"""Image uploads: store a verified, re-encoded image and its thumbnail; attach only your own."""
+"""Image uploads: store a verified, re-encoded image and its thumbnail; attach only your own.
+
+Uploaded files are private. Payloads carry stable URLs of ours (`upload_payload`), which
+check `access_upload` before answering with the bytes or a short-lived signed URL
+(`happychat.media`); nothing under MEDIA_URL serves them. Every read, write and delete
+goes through the field's storage, so the local disk and S3 behave the same.
+"""
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from chat.errors import InvalidAttachment
-from chat.models import Upload
+from chat.models import ConversationMember, Message, Upload
+from happychat.errors import Busy, InvalidAttachment, NotFound
 from happychat.images import EncodedImage, process_image
+from happychat.media import StorageUnavailable, stored_file_response
+from happychat.validators import id_or_none
 
 MAX_SIDE = 4096
-_MAX_ID = 2**63 - 1
 THUMBNAIL_SIDE = 320
 
 
@@ -51,25 +61,61 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
 
 
 def upload_payload(upload: Upload) -> dict[str, Any]:
-    """The attachment object of PROTOCOL.md §4: id, url, thumbnail_url, width, height."""
-    return {
-        "id": upload.pk,
-        "url": upload.image.url,
-        "thumbnail_url": upload.thumbnail.url,
-        "width": upload.width,
-        "height": upload.height,
-    }
+    """The attachment object of docs/protocol.md §7: id, url, thumbnail_url, width, height."""
+    from chat.serializers import attachment_payload
+
+    return cast(dict[str, Any], attachment_payload(upload))
+
+
+def access_upload(*, user: User, upload_id: Any) -> Upload:
+    """The upload if `user` may see it, else NotFound (missing and forbidden look the same).
+
+    Allowed: its owner; an active member of a conversation where a message carries it;
+    operators with the `chat.view_upload` permission (moderating reports in the admin).
+    People who left or were removed lose access with their membership.
+    """
+    pk = id_or_none(upload_id)
+    if pk is None or not user.is_authenticated:
+        raise NotFound(_("No such upload."))
+    uploads = Upload.objects.filter(pk=pk)
+    if not user.has_perm("chat.view_upload"):
+        shared = Message.objects.filter(
+            attachment_id=OuterRef("pk"),
+            conversation_id__in=ConversationMember.objects.filter(user=user, is_active=True).values(
+                "conversation_id"
+            ),
+        )
+        uploads = uploads.filter(Q(owner=user) | Exists(shared))
+    upload = uploads.first()
+    if upload is None:
+        raise NotFound(_("No such upload."))
+    return upload
+
+
+def stored_field_response(
+    request: HttpRequest, *, field: FieldFile, content_type: str | None = None
+) -> HttpResponseBase:
+    """Answer with a private stored file the caller has authorized, mapping storage failures
+    to domain errors (missing: NotFound; storage down: retryable Busy)."""
+    try:
+        return stored_file_response(
+            request, storage=field.storage, name=field.name or "", content_type=content_type
+        )
+    except FileNotFoundError:
+        raise NotFound(_("The file is no longer stored.")) from None
+    except StorageUnavailable as exc:
+        raise Busy(_("File storage is temporarily unavailable. Retry."), retryable=True) from exc
 
 
 def access_upload_for_attachment(*, user: User, upload_id: Any) -> Upload:
     """Return the user's own upload, or raise InvalidAttachment (missing or someone else's)."""
-    if isinstance(upload_id, str) and upload_id.isascii() and upload_id.isdigit():
-        upload_id = int(upload_id)
-    if isinstance(upload_id, bool) or not isinstance(upload_id, int):
+    digits = isinstance(upload_id, str) and upload_id.isascii() and upload_id.isdigit()
+    if not digits and (isinstance(upload_id, bool) or not isinstance(upload_id, int)):
         raise InvalidAttachment(_("The attachment must be an upload id."))
-    if not 0 < upload_id <= _MAX_ID:
+    pk = id_or_none(upload_id)
+    if pk is None:
         raise InvalidAttachment(_not_found_detail())
-    upload = Upload.objects.filter(pk=upload_id, owner=user).first()
+    upload = Upload.objects.filter(pk=pk, owner=user).first()
     if upload is None:
         # Someone else's upload gets the same answer as a missing one: ids reveal nothing.
         raise InvalidAttachment(_not_found_detail())

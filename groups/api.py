@@ -1,4 +1,4 @@
-"""REST for groups (PROTOCOL.md §3 `groups/…`): each view parses, calls one service, serializes.
+"""REST for groups (docs/protocol.md §6 `groups/…`): each view parses, calls one service.
 
 A group a user may not see (private and not a member, or dissolved) is `404` everywhere.
 """
@@ -23,13 +23,12 @@ from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.serializers import group_payload, invitation_payload, member_payload
 from happychat.api import me
-from robot.services import robot_group_join, robot_group_leave
 
 # --- shapes ---------------------------------------------------------------------------
 
 
 class GroupSerializer(serializers.Serializer):
-    """PROTOCOL.md §4 Group (documentation only)."""
+    """docs/protocol.md §7 Group (documentation only)."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -312,29 +311,6 @@ class GroupTransferApi(APIView):
             user=me(request), group_id=group_id, new_owner_id=data["user"]
         )
         return Response(_group_out(group, me(request).pk))
-
-
-class GroupRobotApi(APIView):
-    @extend_schema(
-        operation_id="groups_robot_add",
-        request=None,
-        responses={201: MemberSerializer, **ERRORS},
-        description="Add the robot to the group (owner or admin); it answers when mentioned "
-        "(`@robot …`). `conflict` if it is already there.",
-    )
-    def post(self, request: Request, group_id: int) -> Response:
-        member = robot_group_join(user=me(request), group_id=group_id)
-        return Response(member_payload(member), status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        operation_id="groups_robot_remove",
-        responses={204: OpenApiResponse(description="Removed."), **ERRORS},
-        description="Remove the robot from the group (owner or admin); `not_found` if it is "
-        "not there.",
-    )
-    def delete(self, request: Request, group_id: int) -> Response:
-        robot_group_leave(user=me(request), group_id=group_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GroupMeApi(APIView):

@@ -20,7 +20,6 @@ urlpatterns = [
         api.GroupTransferApi.as_view(),
         name="api-group-transfer",
     ),
-    path("groups/<int:group_id>/robot/", api.GroupRobotApi.as_view(), name="api-group-robot"),
     path("groups/<int:group_id>/me/", api.GroupMeApi.as_view(), name="api-group-me"),
     path("group-invitations/", api.InvitationListApi.as_view(), name="api-group-invitations"),
     path(

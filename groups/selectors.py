@@ -9,9 +9,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from chat.errors import NotFound
 from chat.models import ConversationMember
 from groups.models import Group, GroupInvitation, GroupMember
+from happychat.errors import NotFound
 
 GROUP_SEARCH_LIMIT = 50
 

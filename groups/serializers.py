@@ -1,4 +1,4 @@
-"""Group payloads shared by REST, pages and events (PROTOCOL.md §4 Group)."""
+"""Group payloads shared by REST, pages and events (docs/protocol.md §7 Group)."""
 
 from typing import Any
 

@@ -19,7 +19,7 @@ Defaults and rules:
   the group's conversation for them).
 - Dissolving ends every membership and hides the group; its history stays for its members.
 
-Events (chat/events.py): conversation_created, group_joined, group_left, group_updated,
+Events (happychat/events.py): conversation_created, group_joined, group_left, group_updated,
 group_invitation, group_dissolved.
 """
 
@@ -33,15 +33,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
 from accounts.serializers import user_payload
-from chat import events
-from chat.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    NotFriends,
-    NotMember,
-    PermissionDenied,
-)
 from chat.models import ConversationMember
 from chat.services.conversations import (
     conversation_group_create,
@@ -51,6 +42,15 @@ from chat.services.conversations import (
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.selectors import access_group, group_member_ids, group_muted
 from groups.serializers import group_brief, invitation_payload
+from happychat import events
+from happychat.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotFriends,
+    NotMember,
+    PermissionDenied,
+)
 from happychat.images import avatar_image
 from safety.services import text_filter
 

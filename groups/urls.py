@@ -25,8 +25,6 @@ urlpatterns = [
     path("groups/<int:group_id>/invite/", views.invite, name="group-invite"),
     path("groups/<int:group_id>/transfer/", views.transfer, name="group-transfer"),
     path("groups/<int:group_id>/me/", views.my_settings, name="group-me"),
-    path("groups/<int:group_id>/robot/add/", views.robot_add, name="group-robot-add"),
-    path("groups/<int:group_id>/robot/remove/", views.robot_remove, name="group-robot-remove"),
     path(
         "groups/<int:group_id>/members/<int:user_id>/remove/",
         views.remove,

@@ -15,12 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from accounts.selectors import friend_remarks
-from accounts.selectors_friends import friendship_list
-from chat.errors import DomainError, InvalidInput, NotFound
+from accounts.selectors import friend_remarks, friendship_list
 from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
-from robot.services import robot_group_join, robot_group_leave
+from happychat.errors import DomainError, InvalidInput, NotFound
 
 StrOrPromise = str | Promise
 
@@ -32,7 +30,9 @@ def _int(value: str | None) -> int:
         raise InvalidInput(_("Choose a person first.")) from None
 
 
-def _action(success: StrOrPromise | Callable[[object], str], *, to_list: bool = False) -> Callable:
+def group_action(
+    success: StrOrPromise | Callable[[object], str], *, to_list: bool = False
+) -> Callable:
     """Run a page action: show `success` or the domain error's words, then go back."""
 
     def wrap(view: Callable[..., object]) -> Callable[..., HttpResponse]:
@@ -103,7 +103,7 @@ def group_page(request: HttpRequest, group_id: int) -> HttpResponse:
     return render(request, "groups/detail.html", context)
 
 
-@_action(gettext_lazy("Group created."))
+@group_action(gettext_lazy("Group created."))
 def create(request: HttpRequest) -> Group:
     members = [_int(v) for v in request.POST.getlist("members")]
     return services.group_create(
@@ -114,17 +114,17 @@ def create(request: HttpRequest) -> Group:
     )
 
 
-@_action(gettext_lazy("You joined the group."))
+@group_action(gettext_lazy("You joined the group."))
 def join(request: HttpRequest, group_id: int) -> None:
     services.group_join(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
 
-@_action(gettext_lazy("You left the group."), to_list=True)
+@group_action(gettext_lazy("You left the group."), to_list=True)
 def leave(request: HttpRequest, group_id: int) -> None:
     services.group_leave(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
 
-@_action(gettext_lazy("Group saved."))
+@group_action(gettext_lazy("Group saved."))
 def update(request: HttpRequest, group_id: int) -> Group:
     changes: dict[str, object] = {
         "name": request.POST.get("name", ""),
@@ -136,7 +136,7 @@ def update(request: HttpRequest, group_id: int) -> Group:
     return services.group_update(user=request.user, group_id=group_id, **changes)  # type: ignore[arg-type]
 
 
-@_action(gettext_lazy("The group was dissolved."), to_list=True)
+@group_action(gettext_lazy("The group was dissolved."), to_list=True)
 def dissolve(request: HttpRequest, group_id: int) -> None:
     services.group_dissolve(user=request.user, group_id=group_id)  # type: ignore[arg-type]
 
@@ -147,7 +147,7 @@ def _invited(result: object) -> str:
     return _("Added to the group.")
 
 
-@_action(_invited)
+@group_action(_invited)
 def invite(request: HttpRequest, group_id: int) -> object:
     return services.group_member_add(
         user=request.user,  # type: ignore[arg-type]
@@ -156,12 +156,12 @@ def invite(request: HttpRequest, group_id: int) -> object:
     )
 
 
-@_action(gettext_lazy("Member removed."))
+@group_action(gettext_lazy("Member removed."))
 def remove(request: HttpRequest, group_id: int, user_id: int) -> None:
     services.group_member_remove(user=request.user, group_id=group_id, member_user_id=user_id)  # type: ignore[arg-type]
 
 
-@_action(gettext_lazy("Role changed."))
+@group_action(gettext_lazy("Role changed."))
 def role(request: HttpRequest, group_id: int, user_id: int) -> None:
     services.group_member_role_set(
         user=request.user,  # type: ignore[arg-type]
@@ -171,7 +171,7 @@ def role(request: HttpRequest, group_id: int, user_id: int) -> None:
     )
 
 
-@_action(gettext_lazy("Ownership transferred."))
+@group_action(gettext_lazy("Ownership transferred."))
 def transfer(request: HttpRequest, group_id: int) -> None:
     services.group_owner_transfer(
         user=request.user,  # type: ignore[arg-type]
@@ -180,17 +180,7 @@ def transfer(request: HttpRequest, group_id: int) -> None:
     )
 
 
-@_action(gettext_lazy("The robot joined the group."))
-def robot_add(request: HttpRequest, group_id: int) -> None:
-    robot_group_join(user=request.user, group_id=group_id)  # type: ignore[arg-type]
-
-
-@_action(gettext_lazy("The robot left the group."))
-def robot_remove(request: HttpRequest, group_id: int) -> None:
-    robot_group_leave(user=request.user, group_id=group_id)  # type: ignore[arg-type]
-
-
-@_action(gettext_lazy("Your settings for this group were saved."))
+@group_action(gettext_lazy("Your settings for this group were saved."))
 def my_settings(request: HttpRequest, group_id: int) -> None:
     services.group_member_settings_set(
         user=request.user,  # type: ignore[arg-type]
@@ -200,12 +190,12 @@ def my_settings(request: HttpRequest, group_id: int) -> None:
     )
 
 
-@_action(gettext_lazy("You joined the group."))
+@group_action(gettext_lazy("You joined the group."))
 def invitation_accept(request: HttpRequest, invitation_id: int) -> Group:
     member = services.group_invitation_accept(user=request.user, invitation_id=invitation_id)  # type: ignore[arg-type]
     return member.group
 
 
-@_action(gettext_lazy("Invitation declined."))
+@group_action(gettext_lazy("Invitation declined."))
 def invitation_reject(request: HttpRequest, invitation_id: int) -> None:
     services.group_invitation_reject(user=request.user, invitation_id=invitation_id)  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, ImageSequence
 
-from chat.errors import InvalidAttachment, UnreadableImage
+from happychat.errors import InvalidAttachment, UnreadableImage
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 ANIMATED_FORMATS = frozenset({"GIF", "WEBP", "PNG"})

@@ -37,21 +37,27 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "rest_framework",
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "safety",
     "accounts",
     "chat",
+    "friends",
     "groups",
     "robot",
-    "safety",
+    "moderation",
+    "pwa",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer early, so preflights and errors carry the grant too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -183,6 +189,7 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
         "resend": env.str("THROTTLE_RESEND", default="5/hour"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/min"),
+        "wechat": env.str("THROTTLE_WECHAT", default="30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "happychat.api.exception_handler",
@@ -229,8 +236,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Only avatars are served under MEDIA_URL; chat uploads only through access-checked views.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# How long browsers may keep a private file (an upload) and a public one (an avatar).
+MEDIA_PRIVATE_CACHE_SECONDS = env.int("MEDIA_PRIVATE_CACHE_SECONDS", default=3600)
+MEDIA_PUBLIC_CACHE_SECONDS = env.int("MEDIA_PUBLIC_CACHE_SECONDS", default=86400)
+# Behind nginx: answer with `X-Accel-Redirect: <this prefix>/<stored name>` and let an
+# `internal` nginx location serve the bytes from MEDIA_ROOT (docs/deploy.md).
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+# Object storage: redirect to a signed URL valid this long (False: proxy the bytes instead).
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+MEDIA_S3_REDIRECT = env.bool("MEDIA_S3_REDIRECT", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -275,6 +292,26 @@ SAFETY_MODERATION_URL = env.str("SAFETY_MODERATION_URL", default="")
 SAFETY_MODERATION_TIMEOUT = env.float("SAFETY_MODERATION_TIMEOUT", default=1.0)
 SAFETY_FAIL_CLOSED = env.bool("SAFETY_FAIL_CLOSED", default=False)
 
+# --- WeChat (mini-program log-in, optional text check) --------------------------------
+# The mini-program's AppID and AppSecret (mp.weixin.qq.com → Development → Settings).
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
+# Where WeChat's server API is; tests and an outbound proxy point it elsewhere.
+WECHAT_API_BASE = env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com")
+# Seconds to wait for WeChat (capped at 5).
+WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
+# Add "safety.checkers.wechat_text_check" to SAFETY_CHECKERS to run WeChat's msgSecCheck;
+# it waits at most this long per text, then fails open or closed (SAFETY_FAIL_CLOSED).
+SAFETY_WECHAT_TIMEOUT = env.float("SAFETY_WECHAT_TIMEOUT", default=1.0)
+
+# --- CORS (packaged apps that serve their own pages, e.g. an Android webview) ----------
+# Origins allowed to call the REST API with a token, comma-separated, e.g.
+# "https://appassets.androidplatform.net,http://localhost". Nobody else gets a CORS grant.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|media)/.*$"
+# Tokens, not cookies, cross origins: the session cookie stays same-site.
+CORS_ALLOW_CREDENTIALS = False
+
 # --- Security (production values come from the environment) --------------------------
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -294,5 +331,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
-    "loggers": {"happychat": {"level": env.str("LOG_LEVEL", default="INFO")}},
+    "loggers": {
+        "happychat": {"level": env.str("LOG_LEVEL", default="INFO")},
+        # httpx logs every request URL at INFO and httpcore traces at DEBUG: WeChat's API
+        # takes the AppSecret and login codes in the query string, which must not be logged.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

@@ -1,16 +1,17 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import AdminLogoutView
+from happychat.views import public_media
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("friends.api_urls")),
     path("", include("groups.api_urls")),
+    path("", include("robot.api_urls")),
     path("", include("chat.api_urls")),
-    path("", include("safety.api_urls")),
+    path("", include("moderation.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,8 +24,16 @@ urlpatterns = [
     path("accounts/", include("accounts.allauth_urls")),  # our versions of a few pages
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("friends.urls")),
     path("", include("groups.urls")),
+    path("", include("robot.urls")),
     path("", include("chat.urls")),
-    # Uploaded files live under random names; a small deployment serves them itself.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("", include("pwa.urls")),
+    # Only avatars are public here; chat uploads are served by access-checked API views.
+    re_path(r"^media/(?P<path>(?:avatars|group-avatars)/[A-Za-z0-9._-]+)$", public_media),
 ]
+
+handler400 = "happychat.views.bad_request"
+handler403 = "happychat.views.permission_denied"
+handler404 = "happychat.views.page_not_found"
+handler500 = "happychat.views.server_error"

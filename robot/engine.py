@@ -47,6 +47,10 @@ TEXTS = {
         Language.EN: "It is {now} ({zone}).",
         Language.ZH: "现在是 {now}（{zone}）。",
     },
+    "time_question": {
+        Language.EN: "It is {time} on {weekday}, {date} ({zone}).",
+        Language.ZH: "现在是 {date} {weekday} {time}（{zone}）。",
+    },
     "calc": {Language.EN: "{expression} = {result}", Language.ZH: "{expression} = {result}"},
     "calc_error": {
         Language.EN: "I can't calculate that: {error}. Try /calc 2*(3+4).",
@@ -78,6 +82,58 @@ COMMAND_ALIASES = {
     "/calc": "calc",
     "/计算": "calc",
 }
+
+
+WEEKDAYS = {
+    Language.EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    Language.ZH: ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+}
+
+# Plain-language commands, matched on the normalized text (see `normalize`) after the
+# polite words around a question are peeled off: "help" without the slash, and the usual
+# ways of asking the time or the date. Whole-message matches only, so "how do I set the
+# time zone" or "can you help me add a friend" still go to the FAQ.
+HELP_WORDS = frozenset(
+    {"help", "help me", "commands", "menu", "帮助", "求助", "帮忙", "命令", "菜单", "帮助菜单"}
+)
+_EN_LEAD = re.compile(
+    r"^(?:hi|hey|hello|ok|okay|so|and|please|sorry|excuse me|robot|bot|happybot"
+    r"|can you tell me|could you tell me|can you please tell me|do you know|tell me) "
+)
+_EN_TAIL = re.compile(r" (?:now|right now|please|today|currently|then|robot|bot|happybot)$")
+_EN_TIME = re.compile(
+    r"^(?:what s (?:the )?(?:current |exact )?time(?: it s)?"
+    r"|what time(?: it s| s it)?|(?:the |current |exact )?time"
+    r"|what s (?:the |today s )?date(?: it s| today)?"
+    r"|what date(?: it s| s it| s today)?|(?:today s |the )?date"
+    r"|what day(?: of the week)?(?: it s| s it| s today)?"
+    r"|do you have the time|got the time|time check)$"
+)
+_ZH_LEAD = re.compile(
+    r"^(?:请问|问一下|问下|你好|您好|嗨|哈喽|机器人|小助手|那个|麻烦|告诉我|你知道)"
+)
+_ZH_TAIL = re.compile(r"(?:了|呀|啊|呢|吗|哦|嘛|啦|吧)$")
+_ZH_TIME = re.compile(
+    r"^(?:(?:现在|当前|目前|此刻|今天|今日)?是?(?:北京时间)?"
+    r"(?:几点钟?|几点几分|什么时间|几号|几月几号|几月几日|星期几|礼拜几|周几"
+    r"|什么日子|日期|时间|的日期|的时间|报时)|(?:现在|此刻)是?什么时候)$"
+)
+
+
+def _peel(text: str, lead: re.Pattern[str], tail: re.Pattern[str]) -> str:
+    """`text` without the greetings and polite words before and after the question."""
+    while True:
+        peeled = tail.sub("", lead.sub("", text)).strip()
+        if peeled == text:
+            return text
+        text = peeled
+
+
+def _english_question(query: str) -> str:
+    """Spell the contractions one way: "what is" / "what's" / "whats" all become "what s"."""
+    for word, spelled in (("whats", "what s"), ("its", "it s"), ("todays", "today s"), ("is", "s")):
+        query = re.sub(rf"\b{word}\b", spelled, query)
+    return query
 
 
 @dataclass(frozen=True)
@@ -151,6 +207,32 @@ def answer_command(text: str, language: str) -> Answer | None:
     return Answer(say("calc", language, expression=argument.strip(), result=result), "command")
 
 
+def answer_plain_command(query: str, language: str) -> Answer | None:
+    """Help and time asked in words ("help", "what time is it", "现在几点"), as commands."""
+    if language == Language.ZH:
+        core = _peel(query.replace(" ", ""), _ZH_LEAD, _ZH_TAIL)
+        is_time = _ZH_TIME.match(core) is not None
+    else:
+        core = _peel(_english_question(query), _EN_LEAD, _EN_TAIL)
+        is_time = _EN_TIME.match(core) is not None
+    if core in HELP_WORDS or query in HELP_WORDS:
+        return Answer(say("help", language), "command")
+    if not is_time:
+        return None
+    now = timezone.localtime()
+    return Answer(
+        say(
+            "time_question",
+            language,
+            time=now.strftime("%H:%M"),
+            date=now.strftime("%Y-%m-%d"),
+            weekday=WEEKDAYS[Language(language)][now.weekday()],
+            zone=settings.TIME_ZONE,
+        ),
+        "command",
+    )
+
+
 def contains_phrase(query: str, phrase: str) -> bool:
     """Whether `phrase` is in `query`; Latin phrases only as whole words ("seen" ≠ "unseen")."""
     if not phrase.isascii():
@@ -204,6 +286,9 @@ def answer_offline(text: str) -> Answer:
     if command is not None:
         return command
     query = normalize(text)
+    plain = answer_plain_command(query, language)
+    if plain is not None:
+        return plain
     knowledge = knowledge_get()
     return (
         answer_faq(query, language, knowledge)

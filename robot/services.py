@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.serializers import user_payload
-from chat import events
-from chat.errors import Conflict, ContentBlocked, NotFound, NotMember, PermissionDenied
+from chat import events as chat_events
 from chat.models import Conversation, ConversationMember, Message
 from chat.services.conversations import (
     conversation_member_remove,
@@ -24,6 +23,8 @@ from chat.services.conversations import (
 from groups.models import Group, GroupMember
 from groups.selectors import access_group
 from groups.serializers import group_brief
+from happychat import events
+from happychat.errors import Conflict, ContentBlocked, NotFound, NotMember, PermissionDenied
 from robot.backends import configured_backend
 from robot.engine import Answer, answer_offline, language_of, say
 from robot.models import RobotTurn
@@ -113,7 +114,7 @@ def robot_reply(*, message_id: int) -> Message | None:
     existing = Message.objects.filter(sender=robot, client_id=client_id).first()
     if existing is not None:
         return existing
-    async_to_sync(events.typing)(conversation_id=message.conversation_id, user_id=robot.pk)
+    async_to_sync(chat_events.typing)(conversation_id=message.conversation_id, user_id=robot.pk)
     history = robot_memory(user_id=message.sender_id, limit=settings.ROBOT_MEMORY_TURNS)
     answer = robot_answer(user=message.sender, text=text, history=history, started=started)
     body = answer.text

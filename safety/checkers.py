@@ -1,7 +1,7 @@
 """Pluggable text checkers, run in the order of settings.SAFETY_CHECKERS (dotted paths).
 
 A checker is any callable `check(*, text: str, field: str) -> str` returning the text to
-keep (perhaps masked) or raising `chat.errors.ContentBlocked`. The built-in word filter
+keep (perhaps masked) or raising `happychat.errors.ContentBlocked`. The built-in word filter
 comes first by default; an external moderation service can be appended by settings.
 """
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from chat.errors import ContentBlocked
+from happychat.errors import ContentBlocked
 
 logger = logging.getLogger("happychat.safety")
 
@@ -64,6 +64,31 @@ def http_moderation(*, text: str, field: str) -> str:
         raise ContentBlocked(field=field)
     replaced = verdict.get("text")
     return replaced if isinstance(replaced, str) else text
+
+
+def wechat_text_check(*, text: str, field: str) -> str:
+    """Ask WeChat's text security check (msgSecCheck); risky text is blocked.
+
+    Uses the mini-program's WECHAT_APP_ID/SECRET (access token cached until it expires,
+    refreshed once when WeChat says it expired) and waits at most SAFETY_WECHAT_TIMEOUT.
+    When WeChat cannot answer, the text passes (fail open) unless SAFETY_FAIL_CLOSED.
+    """
+    from happychat import wechat
+
+    if not text.strip():
+        return text
+    try:
+        safe = wechat.text_is_safe(text, wait=min(settings.SAFETY_WECHAT_TIMEOUT, 5.0))
+    except wechat.WeChatError as exc:
+        logger.warning("WeChat text check failed: %s", type(exc).__name__)
+        if settings.SAFETY_FAIL_CLOSED:
+            raise ContentBlocked(
+                _("The text could not be checked right now; try again later."), field=field
+            ) from None
+        return text
+    if not safe:
+        raise ContentBlocked(field=field)
+    return text
 
 
 def configured_checkers() -> list[Checker]:

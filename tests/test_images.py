@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from chat.errors import InvalidAttachment, UnreadableImage
+from happychat.errors import InvalidAttachment, UnreadableImage
 from happychat.images import avatar_image
 
 

@@ -8,8 +8,10 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events
-from chat.errors import (
+from chat import events, hooks
+from chat.models import Conversation, ConversationMember, Message
+from chat.serializers import message_payload
+from happychat.errors import (
     Busy,
     Conflict,
     DomainError,
@@ -19,8 +21,7 @@ from chat.errors import (
     NotFriends,
     NotMember,
 )
-from chat.models import Conversation, ConversationMember, Message
-from chat.serializers import message_payload
+from safety.services import text_filter
 
 logger = logging.getLogger("happychat.messages")
 
@@ -114,8 +115,6 @@ def _existing(*, sender: User, client_id: str, conversation_id: int) -> Message 
 
 
 def _filter_text(body: str) -> str:
-    from safety.services import text_filter
-
     return text_filter(text=body, field="message")
 
 
@@ -238,12 +237,8 @@ def _store(
 
 
 def _after_commit(message: Message) -> None:
-    from robot.dispatch import message_committed
-
-    try:
-        message_committed(message)
-    except Exception:  # the robot must never break sending
-        logger.exception("robot dispatch failed for message %s", message.pk)
+    # The robot (and push) subscribe here; none of them may break sending.
+    hooks.announce_message_committed(message)
 
 
 def conversation_mark_read(

@@ -1,4 +1,4 @@
-"""The REST identity flow of PROTOCOL.md §1 and `me/`, seen from a plain HTTP client."""
+"""The REST identity flow of docs/protocol.md §1 and `me/`, seen from a plain HTTP client."""
 
 import io
 

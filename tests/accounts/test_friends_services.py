@@ -4,8 +4,10 @@ import pytest
 
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, friend_remarks, is_blocked
-from accounts.selectors_friends import friend_request_list, user_search
-from accounts.services_friends import (
+from chat.models import Conversation, ConversationMember, Message
+from chat.services.conversations import robot_user
+from friends.selectors import friend_request_list, user_search
+from friends.services import (
     friend_delete,
     friend_remark_set,
     friend_request_accept,
@@ -14,9 +16,7 @@ from accounts.services_friends import (
     user_block,
     user_unblock,
 )
-from chat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from chat.models import Conversation, ConversationMember, Message
-from chat.services.conversations import robot_user
+from happychat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests.factories import UserFactory
 from tests.groups import capture
 

@@ -267,7 +267,7 @@ def test_admin_deleting_a_token_closes_its_sockets(
     admin_client, user, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr("chat.events._group_send", lambda groups, event: sent.append(event))
+    monkeypatch.setattr("happychat.events._group_send", lambda groups, event: sent.append(event))
     token, _ = AuthToken.objects.create(user=user)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -283,7 +283,7 @@ def test_admin_logout_closes_that_sessions_sockets(
     admin_client, admin_user, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr("chat.events._group_send", lambda groups, event: sent.append(event))
+    monkeypatch.setattr("happychat.events._group_send", lambda groups, event: sent.append(event))
     session_key = admin_client.session.session_key
 
     with django_capture_on_commit_callbacks(execute=True):

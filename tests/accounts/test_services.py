@@ -14,8 +14,8 @@ from knox.models import AuthToken
 from accounts import services
 from accounts.models import User
 from accounts.selectors_auth import activation_link_state, user_is_activated
-from chat.errors import AccountInactive, InvalidCredentials, ValidationFailed
 from chat.models import Conversation, ConversationMember
+from happychat.errors import AccountInactive, InvalidCredentials, ValidationFailed
 from tests.accounts.conftest import activation_links, committed
 from tests.factories import UserFactory
 

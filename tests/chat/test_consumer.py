@@ -8,10 +8,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import Friendship
-from chat import events
 from chat.models import Message
 from chat.services import conversation_group_create, conversation_member_remove
 from chat.services.messages import message_send
+from happychat import events
 from happychat.asgi import application
 from tests.chat.conftest import drain, receive_type
 

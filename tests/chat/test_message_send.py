@@ -7,10 +7,17 @@ import pytest
 from django.db import connection
 
 from accounts.models import Block, Friendship
-from chat.errors import Conflict, InvalidAttachment, InvalidInput, NotFound, NotFriends, NotMember
 from chat.models import ConversationMember, Message
 from chat.services import conversation_member_remove
 from chat.services.messages import conversation_mark_read, message_send
+from happychat.errors import (
+    Conflict,
+    InvalidAttachment,
+    InvalidInput,
+    NotFound,
+    NotFriends,
+    NotMember,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +27,7 @@ def published(monkeypatch):
     """Every event published after commit, as (groups, event) pairs."""
     sent = []
     monkeypatch.setattr(
-        "chat.events._group_send", lambda groups, event: sent.append((groups, event))
+        "happychat.events._group_send", lambda groups, event: sent.append((groups, event))
     )
     return sent
 

@@ -13,9 +13,9 @@ from django.db import DatabaseError
 from PIL import Image, ImageCms, PngImagePlugin
 from rest_framework.throttling import ScopedRateThrottle
 
-from chat.errors import InvalidAttachment
 from chat.models import Message, Upload
 from chat.uploads import access_upload_for_attachment, upload_create, upload_payload
+from happychat.errors import InvalidAttachment
 from tests.chat.conftest import befriend
 
 URL = "/api/v1/uploads/"
@@ -159,16 +159,6 @@ def test_animated_gif_keeps_its_frames_and_timing(api_client):
             assert stored.convert("RGB").getpixel((60, 45)) == [RED, (0, 255, 0), BLUE][i]
     assert durations == [100, 200, 300]
     assert open_stored(upload.thumbnail).format in {"JPEG", "PNG"}
-
-
-def test_payload_urls_point_at_the_stored_files(api_client, settings):
-    body = post(api_client, image_bytes("JPEG")).json()
-
-    upload = Upload.objects.get(pk=body["id"])
-    assert body["url"] == settings.MEDIA_URL + upload.image.name
-    assert body["thumbnail_url"] == settings.MEDIA_URL + upload.thumbnail.name
-    assert (Path(settings.MEDIA_ROOT) / upload.image.name).is_file()
-    assert (Path(settings.MEDIA_ROOT) / upload.thumbnail.name).is_file()
 
 
 # --- metadata, orientation, size --------------------------------------------------------

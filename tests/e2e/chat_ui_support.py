@@ -61,7 +61,7 @@ def befriend(env: Mapping[str, str], a: str, b: str) -> None:
         env,
         f"""
 from accounts.models import User
-from accounts.services_friends import friend_request_send, friend_request_accept
+from friends.services import friend_request_send, friend_request_accept
 a = User.objects.get(username={a!r}); b = User.objects.get(username={b!r})
 req = friend_request_send(from_user=a, to_user_id=b.pk, message="hi")
 friend_request_accept(user=b, request_id=req.pk)
@@ -74,7 +74,7 @@ def set_remark(env: Mapping[str, str], user: str, friend: str, remark: str) -> N
         env,
         f"""
 from accounts.models import User
-from accounts.services_friends import friend_remark_set
+from friends.services import friend_remark_set
 u = User.objects.get(username={user!r}); f = User.objects.get(username={friend!r})
 friend_remark_set(user=u, friend_id=f.pk, remark={remark!r})
 """,

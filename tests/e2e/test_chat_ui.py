@@ -187,13 +187,15 @@ def test_images_by_button_and_by_paste_show_thumbnails_and_open_in_the_lightbox(
 
     # A thumbnail opens the full image in the lightbox; Escape closes it.
     thumb = dora.locator("#messages li.msg.theirs .thumb img")
-    expect(thumb).to_have_attribute("src", re.compile("/media/"))
+    expect(thumb).to_have_attribute("src", re.compile(r"/api/v1/uploads/\d+/thumbnail/$"))
     dora.wait_for_function(
         "document.querySelector('#messages li.msg.theirs .thumb img').naturalWidth > 0"
     )
     dora.locator("#messages li.msg.theirs .thumb").click()
     expect(dora.locator("#lightbox")).to_be_visible()
-    expect(dora.locator("#lightbox-image")).to_have_attribute("src", re.compile("/media/"))
+    expect(dora.locator("#lightbox-image")).to_have_attribute(
+        "src", re.compile(r"/api/v1/uploads/\d+/file/$")
+    )
     dora.keyboard.press("Escape")
     expect(dora.locator("#lightbox")).to_be_hidden()
 
@@ -290,7 +292,7 @@ def test_a_refused_message_is_marked_failed_and_can_be_retried(
         live_server_env,
         f"""
 from accounts.models import User
-from accounts.services_friends import friend_delete
+from friends.services import friend_delete
 kim = User.objects.get(username={u["kim"]!r}); lou = User.objects.get(username={u["lou"]!r})
 friend_delete(user=kim, friend_id=lou.pk)
 """,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chat import events
+from happychat import events
 
 
 @dataclass

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import User
-from accounts.services_friends import friend_request_accept, friend_request_send
+from friends.services import friend_request_accept, friend_request_send
 from tests.factories import UserFactory
 from tests.groups.capture import commit, fast_passwords, published  # noqa: F401
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.services_friends import friend_request_send
+from friends.services import friend_request_send
 from groups.models import Group, GroupMember
 from groups.services import (
     group_create,

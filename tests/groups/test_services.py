@@ -6,15 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from chat.errors import (
-    Conflict,
-    InvalidAttachment,
-    InvalidInput,
-    NotFound,
-    NotFriends,
-    NotMember,
-    PermissionDenied,
-)
 from chat.models import Conversation, ConversationMember
 from chat.services.conversations import robot_user
 from groups.models import Group, GroupInvitation, GroupMember
@@ -32,6 +23,15 @@ from groups.services import (
     group_member_settings_set,
     group_owner_transfer,
     group_update,
+)
+from happychat.errors import (
+    Conflict,
+    InvalidAttachment,
+    InvalidInput,
+    NotFound,
+    NotFriends,
+    NotMember,
+    PermissionDenied,
 )
 from robot.services import robot_group_join
 from tests.factories import UserFactory
@@ -611,7 +611,7 @@ def test_ex_member_can_rejoin_a_public_group(people, group):
 
 
 def test_blocked_friend_cannot_be_added(people, group):
-    from accounts.services_friends import user_block
+    from friends.services import user_block
 
     user_block(user=people["friend"], blocked_id=people["owner"].pk)
     with pytest.raises(PermissionDenied):

@@ -1,5 +1,6 @@
 """The offline chain: commands, FAQ (English and Chinese), small talk, then a fallback."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -169,3 +170,93 @@ def test_inactive_faq_entries_are_ignored():
     FaqEntry.objects.filter(language="en").update(is_active=False)
     knowledge_forget()
     assert answer_offline("How can I add a friend?").source == "fallback"
+
+
+@pytest.mark.parametrize("text", ["help", "Help!", "HELP me", "hi, help", "帮助", "帮助！", "菜单"])
+def test_help_without_the_slash_lists_the_commands(text):
+    answer = answer_offline(text)
+    assert answer.source == "command"
+    assert "/calc" in answer.text
+    assert ("帮助" in answer.text) == ("帮" in text or "菜单" in text)
+
+
+TIME_ANSWER_EN = re.compile(
+    r"It is \d\d:\d\d on (Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{4}-\d\d-\d\d \(UTC\)\."
+)
+TIME_ANSWER_ZH = re.compile(r"现在是 \d{4}-\d\d-\d\d 星期[一二三四五六日] \d\d:\d\d（UTC）。")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what time is it",
+        "What time is it?",
+        "what time is it now",
+        "What's the time?",
+        "whats the time",
+        "what is the time now please",
+        "Hey robot, what time is it?",
+        "can you tell me the time?",
+        "do you know what time it is",
+        "what is the current time",
+        "What's the date today?",
+        "what day is it today",
+        "what day of the week is it",
+        "time",
+        "@robot what time is it",
+    ],
+)
+def test_time_questions_in_english_tell_the_server_time(settings, text):
+    settings.TIME_ZONE = "UTC"
+    answer = answer_offline(text.removeprefix("@robot "))
+    assert answer.source == "command"
+    assert TIME_ANSWER_EN.fullmatch(answer.text), answer.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "现在几点",
+        "现在几点了？",
+        "几点了",
+        "请问现在几点钟？",
+        "现在是几点",
+        "现在什么时间",
+        "现在是什么时间了",
+        "今天几号",
+        "今天星期几？",
+        "今天是几月几号",
+        "几点啦",
+        "现在时间",
+        "机器人，现在几点了",
+    ],
+)
+def test_time_questions_in_chinese_tell_the_server_time(settings, text):
+    settings.TIME_ZONE = "UTC"
+    answer = answer_offline(text)
+    assert answer.source == "command"
+    assert TIME_ANSWER_ZH.fullmatch(answer.text), answer.text
+
+
+def test_time_question_answers_with_the_local_weekday(settings, monkeypatch):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    fixed = dt.datetime(2025, 6, 1, 23, 30, tzinfo=dt.UTC)  # Monday 07:30 in Shanghai
+    monkeypatch.setattr(engine.timezone, "now", lambda: fixed)
+    assert answer_offline("what time is it").text == (
+        "It is 07:30 on Monday, 2025-06-02 (Asia/Shanghai)."
+    )
+    assert answer_offline("今天星期几").text == "现在是 2025-06-02 星期一 07:30（Asia/Shanghai）。"
+
+
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("can you help me add a friend?", "faq"),
+        ("how do I set the time zone", "fallback"),
+        ("what time did alice send the picture", "fallback"),
+        ("群聊什么时候解散", "fallback"),
+        ("how can I add a friend? help", "faq"),
+    ],
+)
+def test_sentences_that_only_mention_help_or_time_are_not_commands(text, source):
+    assert answer_offline(text).source == source

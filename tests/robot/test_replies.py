@@ -9,11 +9,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from rest_framework.test import APIClient
 
-from chat.events import conversation_group
 from chat.models import Message
 from chat.services.conversations import conversation_robot_ensure, robot_user
 from chat.services.messages import message_send
 from groups.services import group_create, group_join
+from happychat.events import conversation_group
 from robot import dispatch
 from robot.backends import reset_backends
 from robot.models import RobotTurn

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.errors import ContentBlocked
+from happychat.errors import ContentBlocked
 from safety.services import sensitive_word_save, text_filter
 from tests.robot.stub_server import stub_server
 

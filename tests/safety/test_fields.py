@@ -6,10 +6,10 @@ from django.test import RequestFactory
 
 from accounts.models import FriendRequest, Friendship, User
 from accounts.services import user_profile_update, user_register
-from accounts.services_friends import friend_remark_set, friend_request_send
-from chat.errors import ContentBlocked, ValidationFailed
+from friends.services import friend_remark_set, friend_request_send
 from groups.models import Group, GroupMember
 from groups.services import group_create, group_member_settings_set, group_update
+from happychat.errors import ContentBlocked, ValidationFailed
 from safety.services import sensitive_word_save
 
 pytestmark = pytest.mark.django_db

@@ -2,10 +2,10 @@
 
 import pytest
 
-from chat.errors import ContentBlocked
 from chat.models import Conversation, Message
 from chat.services.conversations import conversation_robot_ensure
 from chat.services.messages import message_send
+from happychat.errors import ContentBlocked
 from safety.services import sensitive_word_save
 
 pytestmark = pytest.mark.django_db

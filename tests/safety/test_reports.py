@@ -6,7 +6,8 @@ from django.db.models import F
 from accounts.models import User
 from chat.models import Conversation, Message
 from chat.services.conversations import conversation_group_create, conversation_member_remove
-from safety.models import MessageReport, SensitiveWord
+from moderation.models import MessageReport
+from safety.models import SensitiveWord
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,11 +115,11 @@ def test_report_reaches_the_admin_with_the_message_in_context(api_client, admin_
     api_client.post(url(messages[4].pk), {"reason": "harassment"})
     report = MessageReport.objects.get()
 
-    listing = admin_client.get("/admin/safety/messagereport/")
+    listing = admin_client.get("/admin/moderation/messagereport/")
     assert listing.status_code == 200
     assert b"harassment" in listing.content
 
-    page = admin_client.get(f"/admin/safety/messagereport/{report.pk}/change/")
+    page = admin_client.get(f"/admin/moderation/messagereport/{report.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
     # Three messages before and after the reported one (seq 5), in order, escaped.
@@ -135,7 +136,7 @@ def test_admin_action_resolves_open_reports(api_client, admin_client, group_chat
     api_client.post(url(group_chat[1][0].pk), {"reason": "spam"})
     report = MessageReport.objects.get()
     response = admin_client.post(
-        "/admin/safety/messagereport/",
+        "/admin/moderation/messagereport/",
         {"action": "mark_dismissed", "_selected_action": [report.pk]},
     )
     assert response.status_code == 302

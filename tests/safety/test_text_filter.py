@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.errors import ContentBlocked, InvalidInput
+from happychat.errors import ContentBlocked, InvalidInput
 from safety.models import SensitiveWord
 from safety.selectors import policy_get
 from safety.services import (

@@ -1,6 +1,6 @@
 """A well-behaved client for fault tests: it keeps sending, retries, reconnects and syncs.
 
-It does what PROTOCOL.md §2 asks of a client: retry a send with the same id until it is
+It does what docs/protocol.md §2 asks of a client: retry a send with the same id until it is
 acked, reconnect with exponential backoff and jitter (scaled down for tests), and `sync`
 with its cursors after every (re)connect. What it saw is kept for the checks.
 """

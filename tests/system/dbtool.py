@@ -105,8 +105,8 @@ def race(req: dict[str, Any]) -> dict[str, Any]:
     from django.db import connection
 
     from accounts.models import User
-    from chat.errors import Busy, RateLimited
     from chat.services.messages import message_send
+    from happychat.errors import Busy, RateLimited
 
     conversation_id = req["conversation"]
     senders = {u.username: u for u in User.objects.filter(username__in=req["senders"])}

@@ -1,4 +1,4 @@
-"""PROTOCOL.md §2 end to end: real `websockets` clients against one real daphne on SQLite.
+"""docs/protocol.md §2 end to end: real `websockets` clients against one real daphne on SQLite.
 
 Every client frame type, every error code the socket can give without other
 subsystems, and the delivery guarantees that one server can show.

@@ -1,0 +1,103 @@
+"""Database work from sockets, off the event loop: group-committed writes and reads.
+
+Writes (send, read) go to one executor: a single thread on SQLite, where writers queue on
+one lock anyway and a thread pool would only add busy-wait sleeps; a small pool on
+PostgreSQL, where senders to different conversations commit in parallel. Reads (sync) use
+the default pool.
+"""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from channels.db import DatabaseSyncToAsync
+from django.conf import settings
+from django.db import connections, transaction
+
+MAX_BATCH = 64
+_Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
+
+_writer: ThreadPoolExecutor | None = None
+_batchers: dict[asyncio.AbstractEventLoop, "asyncio.Queue[_Job]"] = {}
+_batcher_tasks: set["asyncio.Task[None]"] = set()
+
+
+def writer() -> ThreadPoolExecutor:
+    """The process's writer executor (created on first use, when settings are loaded)."""
+    global _writer
+    if _writer is None:
+        workers = 1 if connections["default"].vendor == "sqlite" else settings.CHAT_DB_WRITERS
+        _writer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-writer")
+    return _writer
+
+
+async def db_write(func: Any, **kwargs: Any) -> Any:
+    """Run a write on the writer thread, committed together with the writes queued with it.
+
+    Group commit (SQLite): what sockets queue while the writer is busy goes into one
+    transaction, each write in its own savepoint, so one refusal rolls back only itself. The
+    result (or error) comes back after the commit, so an `ack` still follows its commit.
+    """
+    loop = asyncio.get_running_loop()
+    queue = _batchers.get(loop)
+    if queue is None:
+        for old in [lp for lp in _batchers if lp.is_closed()]:
+            del _batchers[old]
+        queue = _batchers[loop] = asyncio.Queue()
+        task = loop.create_task(_commit_batches(queue))
+        _batcher_tasks.add(task)
+        task.add_done_callback(_batcher_tasks.discard)
+    future: asyncio.Future[Any] = loop.create_future()
+    queue.put_nowait((func, kwargs, future))
+    return await future
+
+
+async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
+    # On PostgreSQL a batch would hold its conversations' row locks until it commits, and
+    # the other processes' batches queue behind them: there every write commits alone.
+    limit = MAX_BATCH if connections["default"].vendor == "sqlite" else 1
+    while True:
+        batch = [await queue.get()]
+        while len(batch) < limit and not queue.empty():
+            batch.append(queue.get_nowait())
+        try:
+            results = await DatabaseSyncToAsync(
+                _run_batch, thread_sensitive=False, executor=writer()
+            )(batch)
+        except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
+            results = [(False, exc)] * len(batch)
+        for (_, _, future), (ok, value) in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+
+def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
+    if len(batch) == 1:
+        # Alone, the write's own transaction is enough.
+        func, kwargs, _ = batch[0]
+        try:
+            return [(True, func(**kwargs))]
+        except Exception as exc:
+            return [(False, exc)]
+    results: list[tuple[bool, Any]] = []
+    try:
+        with transaction.atomic():
+            for func, kwargs, _ in batch:
+                try:
+                    with transaction.atomic():
+                        results.append((True, func(**kwargs)))
+                except Exception as exc:
+                    results.append((False, exc))
+    except Exception as exc:
+        # BEGIN or COMMIT failed: nothing of the batch is stored; every sender may retry.
+        return [(False, exc)] * len(batch)
+    return results
+
+
+def db_read(func: Any, **kwargs: Any) -> Any:
+    """Run a read on the default thread pool (never the writer)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)(**kwargs)

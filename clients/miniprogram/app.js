@@ -1,0 +1,55 @@
+// The example mini-program: one HappyChat client for the whole app (pages reach it
+// through getApp().chat), logged in with wx.login and kept connected by the SDK.
+import { HappyChatClient, wechatAdapter } from "./lib/happychat-client.js";
+import { SERVER_URL } from "./config.js";
+
+const TOKEN_KEY = "hc.token";
+
+App({
+  globalData: { serverUrl: SERVER_URL, user: null },
+  chat: null,
+
+  onLaunch() {
+    if (this.client().token) this.client().connect();
+  },
+
+  /** The one client, created on first use with the token kept from the last log-in. */
+  client() {
+    if (!this.chat) {
+      const chat = new HappyChatClient({
+        adapter: wechatAdapter({ wx, baseUrl: this.globalData.serverUrl }),
+        token: wx.getStorageSync(TOKEN_KEY) || null,
+        storageKey: "hc",
+      });
+      chat.adapter.watch(chat); // network back / app shown → reconnect at once
+      chat.on("hello", ({ user }) => {
+        this.globalData.user = user;
+      });
+      chat.on("unauthenticated", () => {
+        wx.removeStorageSync(TOKEN_KEY);
+        chat.setToken(null);
+        wx.reLaunch({ url: "/pages/login/login" });
+      });
+      this.chat = chat;
+    }
+    return this.chat;
+  },
+
+  loggedIn(result) {
+    wx.setStorageSync(TOKEN_KEY, result.token);
+    this.globalData.user = result.user;
+    this.client().connect();
+    return result.user;
+  },
+
+  async loginWithWeChat() {
+    const code = await new Promise((resolve, reject) =>
+      wx.login({ success: (res) => resolve(res.code), fail: reject }),
+    );
+    return this.loggedIn(await this.client().api.loginWithWeChat(code));
+  },
+
+  async loginWithPassword(username, password) {
+    return this.loggedIn(await this.client().api.login(username, password));
+  },
+});
