@@ -43,12 +43,59 @@ def serve(snapshot_dir: str, frames: int, daphne_args: list[str]) -> None:
     CommandLineInterface().run(daphne_args)
 
 
+OURS = ("/chat/", "/happychat/", "/accounts/", "/groups/", "/robot/", "/safety/", "/friends/")
+
+
+def owner(trace: tracemalloc.Traceback, root: str) -> str:
+    """Who asked for the memory: our innermost frame, else the innermost library frame
+    (outside the standard library), else the allocating frame."""
+    frames = list(trace)  # innermost first
+    for f in frames:
+        ours = f.filename.startswith(root) and "/.venv/" not in f.filename
+        if ours and any(part in f.filename for part in OURS):
+            return f"{f.filename.removeprefix(root + '/')}:{f.lineno}"
+    for f in frames:
+        if "site-packages/" in f.filename:
+            package = f.filename.split("site-packages/", 1)[1]
+            return f"{package}:{f.lineno}"
+    f = frames[0]
+    return f"{f.filename}:{f.lineno}"
+
+
+def print_owners(stats: list[tracemalloc.StatisticDiff], n: int, top: int, root: str) -> None:
+    by: dict[str, list[int]] = {}
+    for s in stats:
+        key = owner(s.traceback, root)
+        entry = by.setdefault(key, [0, 0])
+        entry[0] += s.size_diff
+        entry[1] += s.count_diff
+    packages: dict[str, int] = {}
+    for key, (size, _) in by.items():
+        package = key.split("/", 1)[0] if "/" in key else key.split(":", 1)[0]
+        packages[package] = packages.get(package, 0) + size
+    print(
+        "by package: "
+        + ", ".join(
+            f"{p} {size / n / 1024:.1f} KiB"
+            for p, size in sorted(packages.items(), key=lambda kv: -kv[1])
+        )
+    )
+    print(f"{'bytes/socket':>12}  {'blocks/socket':>13}  owner")
+    for key, (size, count) in sorted(by.items(), key=lambda kv: -kv[1][0])[:top]:
+        print(f"{size / n:>12,.0f}  {count / n:>13.2f}  {key}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--frames", type=int, default=1)
-    parser.add_argument("--group", default="lineno", choices=["lineno", "filename", "traceback"])
+    parser.add_argument(
+        "--group",
+        default="lineno",
+        choices=["lineno", "filename", "traceback", "owner"],
+        help="owner: by the innermost frame of our code, else of a library (use --frames 10)",
+    )
     parser.add_argument("--scaleout", action="store_true")
     parser.add_argument("--serve", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -89,7 +136,7 @@ def main() -> None:
                     stderr=subprocess.STDOUT,
                 )
             first.port, first.proc = port, proc
-            wait_for_port(port, proc=proc)
+            wait_for_port(port, proc=proc, timeout=300)
             endpoints = target.idle_endpoints(args.sockets)
             if len(target.daphnes) > 1:  # all on the traced process
                 endpoints = [target._endpoint(0, f"idle{j}", 0) for j in range(args.sockets)]
@@ -121,10 +168,13 @@ def main() -> None:
                 tracemalloc.Filter(False, tracemalloc.__file__),
                 tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
             ]
-            stats = after.filter_traces(filters).compare_to(
-                before.filter_traces(filters), args.group
-            )
+            group = "traceback" if args.group == "owner" else args.group
+            stats = after.filter_traces(filters).compare_to(before.filter_traces(filters), group)
             grown = sum(s.size_diff for s in stats)
+            if args.group == "owner":
+                print_owners(stats, args.sockets, args.top, str(ROOT))
+                stop_pid(proc)
+                return
             print(
                 f"{n:,} idle sockets: traced Python memory +{grown / n / 1024:.1f} KiB per "
                 f"socket; RSS +{(taken['rss'] - rss_before) / n:.1f} KiB per socket"
