@@ -49,7 +49,11 @@ class LocalPresence:
 
 
 class RedisPresence:
-    """Sockets of every process, in Redis, expiring after 2.5 heartbeats of silence."""
+    """Sockets of every process, in Redis, expiring after 2.5 heartbeats of silence.
+
+    Each call is one round trip: its commands go in one MULTI/EXEC pipeline, which also
+    makes "was anyone else online?" and the change it answers for one atomic step.
+    """
 
     def __init__(self, url: str, ttl: float) -> None:
         import redis.asyncio as redis
@@ -60,34 +64,44 @@ class RedisPresence:
     def _key(self, user_id: int) -> str:
         return f"happychat:presence:{user_id}"
 
-    async def _count(self, user_id: int, now: float) -> int:
-        key = self._key(user_id)
-        await self.redis.zremrangebyscore(key, "-inf", now)
-        return int(await self.redis.zcard(key))
-
     async def add(self, user_id: int, socket_id: str) -> bool:
-        now = time.time()
-        before = await self._count(user_id, now)
-        await self.redis.zadd(self._key(user_id), {socket_id: now + self.ttl})
-        await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
-        return before == 0
+        """Register a socket; True if the user just came online."""
+        key, now = self._key(user_id), time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zcard(key)
+            pipe.zadd(key, {socket_id: now + self.ttl})
+            pipe.expire(key, int(self.ttl) + 60)
+            _, before, _, _ = await pipe.execute()
+        return int(before) == 0
 
     async def touch(self, user_id: int, socket_id: str) -> None:
         # Plain ZADD, not XX: after a Redis restart the heartbeat puts the socket back.
-        await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl})
-        await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+        key = self._key(user_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {socket_id: time.time() + self.ttl})
+            pipe.expire(key, int(self.ttl) + 60)
+            await pipe.execute()
 
     async def remove(self, user_id: int, socket_id: str) -> bool:
-        removed = await self.redis.zrem(self._key(user_id), socket_id)
-        return bool(removed) and await self._count(user_id, time.time()) == 0
+        """Forget a socket; True if the user just went offline."""
+        key = self._key(user_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(key, socket_id)
+            pipe.zremrangebyscore(key, "-inf", time.time())
+            pipe.zcard(key)
+            removed, _, left = await pipe.execute()
+        return bool(removed) and int(left) == 0
 
     async def online(self, user_ids: list[int]) -> set[int]:
+        if not user_ids:
+            return set()
         now = time.time()
-        found = set()
-        for uid in user_ids:
-            if await self.redis.zcount(self._key(uid), now, "+inf"):
-                found.add(uid)
-        return found
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                pipe.zcount(self._key(uid), now, "+inf")
+            counts = await pipe.execute()
+        return {uid for uid, count in zip(user_ids, counts, strict=True) if count}
 
 
 _store: PresenceStore | None = None

@@ -127,7 +127,7 @@ CHANNEL_LAYERS = {
             # Pub/sub, not the list-based core layer: one PUBLISH per group send and no
             # per-channel queues in Redis. It drops what nobody listens to, which is fine for
             # a wake-up: the database is the truth and `sync` repairs any gap.
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "chat.layers.RedisPubSubLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
         if REDIS_URL
