@@ -21,6 +21,7 @@ from accounts import services
 from accounts.models import User
 from accounts.serializers import UserSerializer, user_payload
 from accounts.throttles import LoginFailureThrottle
+from happychat.api import field_errors
 from happychat.errors import InvalidCredentials, InvalidInput, ValidationFailed
 
 # --- shapes ---------------------------------------------------------------------------
@@ -80,10 +81,7 @@ def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str
     """Validate input or raise ValidationFailed with the field errors."""
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
-        errors = {
-            field: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-            for field, messages in serializer.errors.items()
-        }
+        errors = field_errors(serializer.errors)
         raise ValidationFailed(_("Some fields are invalid."), errors=errors)
     return dict(serializer.validated_data)
 

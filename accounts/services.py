@@ -35,6 +35,7 @@ from happychat.errors import (
     ValidationFailed,
 )
 from happychat.images import avatar_image
+from happychat.validators import text_problem
 from safety.services import text_filter
 
 logger = logging.getLogger("happychat.accounts")
@@ -61,6 +62,13 @@ def _messages(exc: ValidationError) -> list[str]:
 def user_register_check(*, username: str, email: str, password: str, nickname: str = "") -> Errors:
     """Return the field errors a registration with these values would get (empty: none)."""
     errors: Errors = {}
+    fields = {"username": username, "email": email, "password": password, "nickname": nickname}
+    for field, value in fields.items():
+        problem = text_problem(value) if isinstance(value, str) else _("Must be text.")
+        if problem is not None:
+            _add(errors, field, problem)
+    if errors:
+        return errors
     if not username:
         _add(errors, "username", _("Choose a username."))
     elif len(username) > USERNAME_MAX:
@@ -170,6 +178,8 @@ def token_issue(*, login: str, password: str, request: HttpRequest) -> tuple[Aut
 
     Returns the stored token (hashed) and the key to hand to the client once.
     """
+    if text_problem(login) is not None or text_problem(password) is not None:
+        raise InvalidCredentials(_("Unable to log in with the given username and password."))
     user = authenticate(request, username=login.strip(), password=password)
     if not isinstance(user, User) or user.is_robot:
         raise InvalidCredentials(_("Unable to log in with the given username and password."))
@@ -245,6 +255,10 @@ def user_profile_update(
         ("region", region, REGION_MAX),
     ):
         if value is None:
+            continue
+        problem = text_problem(value)
+        if problem is not None:
+            _add(errors, field, problem)
             continue
         value = value.strip()
         if len(value) > limit:

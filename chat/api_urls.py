@@ -6,29 +6,29 @@ from chat.api_uploads import UploadCreateApi, UploadFileApi, UploadThumbnailApi
 urlpatterns = [
     path("conversations/", api.ConversationListApi.as_view(), name="conversation-list"),
     path(
-        "conversations/<int:conversation_id>/",
+        "conversations/<id:conversation_id>/",
         api.ConversationDetailApi.as_view(),
         name="conversation-detail",
     ),
     path(
-        "conversations/<int:conversation_id>/messages/",
+        "conversations/<id:conversation_id>/messages/",
         api.MessageListApi.as_view(),
         name="conversation-messages",
     ),
     path(
-        "conversations/<int:conversation_id>/read/",
+        "conversations/<id:conversation_id>/read/",
         api.ConversationReadApi.as_view(),
         name="conversation-read",
     ),
     path(
-        "conversations/<int:conversation_id>/mute/",
+        "conversations/<id:conversation_id>/mute/",
         api.ConversationMuteApi.as_view(),
         name="conversation-mute",
     ),
     path("uploads/", UploadCreateApi.as_view(), name="upload-create"),
-    path("uploads/<int:upload_id>/file/", UploadFileApi.as_view(), name="upload-file"),
+    path("uploads/<id:upload_id>/file/", UploadFileApi.as_view(), name="upload-file"),
     path(
-        "uploads/<int:upload_id>/thumbnail/",
+        "uploads/<id:upload_id>/thumbnail/",
         UploadThumbnailApi.as_view(),
         name="upload-thumbnail",
     ),

@@ -4,24 +4,29 @@ The consumer authenticates, dispatches each frame through a table of handlers to
 service, and forwards channel-layer events (pre-encoded frames) to the socket. Frame
 parsing, rate limits and the Origin rule live in chat/transport.py; the database writer
 in chat/writer.py. See docs/protocol.md §2 for the contract.
+
+Nothing a client sends may end the consumer with an exception (daphne would close with
+1011 and `disconnect` would never run): every frame ends in a handler's answer, an
+`error` frame or a clean close, and clean-up runs however the socket ends.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from channels.auth import get_user
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.serializers import user_payload
 from chat import events as chat_events
-from chat import presence, selectors
+from chat import presence, selectors, writer
 from chat.serializers import message_payload
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
@@ -29,23 +34,44 @@ from chat.transport import (
     CLOSE_IDLE,
     CLOSE_REVOKED,
     CLOSE_UNAUTHENTICATED,
+    CLOSE_UNAVAILABLE,
     BadFrame,
+    Strikes,
     TokenBucket,
+    cursors_field,
     header,
+    id_field,
     int_field,
     origin_allowed,
     parse,
 )
 from chat.writer import db_read, db_write
 from happychat import events
-from happychat.errors import DomainError, InvalidInput, NotMember, RateLimited
+from happychat.errors import (
+    Busy,
+    DomainError,
+    InvalidAttachment,
+    InvalidInput,
+    NotMember,
+    RateLimited,
+)
+from happychat.validators import MAX_ID
 
 logger = logging.getLogger("happychat.consumer")
 
-MAX_BAD_FRAMES = 20
-MAX_PENDING_WRITES = 100
+# Offences before a socket is closed with 4029, and how fast they are forgiven.
+MAX_BAD_FRAMES = 20  # unparsable, unknown or invalid frames
+BAD_FRAMES_FORGIVEN_PER_SECOND = 1 / 60
+MAX_REFUSED_SENDS = 500  # `send`s answered `rate_limited`, sent on regardless
+REFUSED_SENDS_FORGIVEN_PER_SECOND = 10.0
+MAX_PIPELINED_SYNCS = 20  # syncs over the rate sent without waiting for `synced`
+PIPELINED_SYNCS_FORGIVEN_PER_SECOND = 0.2
+MAX_PENDING_WRITES = 100  # per socket: sends and reads waiting for the writer
 RESUBSCRIBE_SECONDS = 120.0
+PRESENCE_TOUCH_SECONDS = 5.0
 TYPING_INTERVAL = 2.0
+
+_Job = tuple[Coroutine[Any, Any, None], Any]
 
 
 @database_sync_to_async
@@ -77,38 +103,89 @@ class ChatConsumer(AsyncWebsocketConsumer):
     user: Any = None
     session_key: str | None = None
     token_key: str | None = None
+    _inbound: Any = None
+    _cleaned = False
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Call the handler for a frame or event, with no thread hop.
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # daphne and the test communicator hand us `queue.get`: its queue is this socket's
+        # inbound frames waiting to be handled (read to tell a pipelined flood).
+        self._inbound = getattr(receive, "__self__", None)
+        self._init_state()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.cleanup()
 
-        Channels' own dispatch first hops to a worker thread to close stale database
-        connections, once per message: per delivered frame. This consumer touches the
-        database only through DatabaseSyncToAsync, which does that in its own thread.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-    async def connect(self) -> None:
-        events.bind_loop(asyncio.get_running_loop())
-        self.bad_frames = 0
+    def _init_state(self) -> None:
         self.last_seen = time.monotonic()
         self.subscriptions: set[int] = set()
         self.watchdog: asyncio.Task[None] | None = None
         self.online_registered = False
+        self.touched_at = 0.0
         self.typing_sent: dict[int, float] = {}
         self.presence_seen: dict[int, bool] = {}
         self.send_bucket = TokenBucket(settings.CHAT_SEND_RATE, settings.CHAT_SEND_BURST)
-        self.jobs: asyncio.Queue[tuple[Coroutine[Any, Any, None], Any]] = asyncio.Queue(
-            maxsize=MAX_PENDING_WRITES
-        )
+        self.sync_bucket = TokenBucket(settings.CHAT_SYNC_RATE, settings.CHAT_SYNC_BURST)
+        self.read_bucket = TokenBucket(settings.CHAT_READ_RATE, settings.CHAT_READ_BURST)
+        self.bad_frames = Strikes(MAX_BAD_FRAMES, BAD_FRAMES_FORGIVEN_PER_SECOND)
+        self.refused_sends = Strikes(MAX_REFUSED_SENDS, REFUSED_SENDS_FORGIVEN_PER_SECOND)
+        self.pipelined_syncs = Strikes(MAX_PIPELINED_SYNCS, PIPELINED_SYNCS_FORGIVEN_PER_SECOND)
+        self.deferred_reads: dict[int, int] = {}
+        self.read_flusher: asyncio.Task[None] | None = None
+        self.jobs: asyncio.Queue[_Job] = asyncio.Queue(maxsize=MAX_PENDING_WRITES)
         self.worker: asyncio.Future[None] | None = None
         self.subscribed_at = time.monotonic()
+        self.closing = False
+
+    def inbound_waiting(self) -> int:
+        """How many frames from this client wait behind the one being handled."""
+        qsize: Callable[[], int] | None = getattr(self._inbound, "qsize", None)
+        return qsize() if qsize is not None else 0
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Call the handler for a frame or event, with no thread hop; never raise.
+
+        Channels' own dispatch first hops to a worker thread to close stale database
+        connections, once per message: per delivered frame. This consumer touches the
+        database only through DatabaseSyncToAsync, which does that in its own thread.
+        A failing handler is logged; the socket lives on (an exception here would end
+        the consumer, and daphne would close the socket with 1011).
+        """
+        handler: Callable[[dict[str, Any]], Awaitable[None]] | None = getattr(
+            self, get_handler_name(message), None
+        )
+        if handler is None:
+            logger.error("no handler for %r", message.get("type"))
+            return
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            logger.exception("%s failed on %s", message.get("type"), self.channel_name)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close once; frames after the close are not sent."""
+        if self.closing:
+            return
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
+    async def connect(self) -> None:
+        events.bind_loop(asyncio.get_running_loop())
         await self.accept()
         attach = getattr(self.channel_layer, "attach", None)
         if attach is not None:
             attach(self.channel_name, self.dispatch)
+        try:
+            await self.authenticate()
+        except Exception:
+            # The database (or the channel layer) failed us: say "try again later".
+            logger.exception("socket set-up failed")
+            await self.close(code=CLOSE_UNAVAILABLE)
+
+    async def authenticate(self) -> None:
+        """Authenticate by session cookie (from an allowed Origin) or token header, or wait."""
         user = await get_user(self.scope)
         if user.is_authenticated and origin_allowed(self.scope):
             self.session_key = self.scope["session"].session_key
@@ -147,6 +224,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for cid in ids:
             await self.subscribe(cid)
         self.online_registered = True
+        self.touched_at = time.monotonic()
         if await presence.store().add(self.user.pk, self.channel_name):
             await chat_events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
 
@@ -188,34 +266,53 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
 
     async def disconnect(self, code: int) -> None:
+        await self.cleanup()
+
+    async def cleanup(self) -> None:
+        """Leave the layer, stop this socket's tasks, and go offline: once, on every end.
+
+        Runs from `disconnect` and again (as a no-op) when the consumer ends, so a socket
+        that ends any other way (cancelled at shutdown, a crash) is cleaned up too.
+        """
+        if self._cleaned:
+            return
+        self._cleaned = True
+        self.closing = True
+        channel = getattr(self, "channel_name", None)
         detach = getattr(self.channel_layer, "detach", None)
-        if detach is not None:
-            detach(self.channel_name)
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-        if self.worker is not None:
-            # Writes already handed to the database finish; their acks are lost with the
-            # socket, and the client's retry with the same id gets them back.
-            self.worker.cancel()
+        if detach is not None and channel is not None:
+            detach(channel)
+        for task in (self.watchdog, self.read_flusher, self.worker):
+            if task is not None:
+                # Writes already handed to the database finish; their acks are lost with
+                # the socket, and the client's retry with the same id gets them back.
+                task.cancel()
         while not self.jobs.empty():
             self.jobs.get_nowait()[0].close()
-        if self.user is None:
+            writer.release()
+        if self.user is None or channel is None:
             return
-        await self.channel_layer.group_discard(events.user_group(self.user.pk), self.channel_name)
         conversation_ids = list(self.subscriptions)
-        for cid in conversation_ids:
-            await self.unsubscribe(cid)
-        if self.online_registered and await presence.store().remove(
-            self.user.pk, self.channel_name
-        ):
-            await chat_events.presence(
-                conversation_ids=conversation_ids, user_id=self.user.pk, online=False
-            )
+        try:
+            await self.channel_layer.group_discard(events.user_group(self.user.pk), channel)
+            for cid in conversation_ids:
+                await self.unsubscribe(cid)
+        except Exception:
+            logger.exception("leaving the channel layer groups failed")
+        try:
+            if self.online_registered and await presence.store().remove(self.user.pk, channel):
+                await chat_events.presence(
+                    conversation_ids=conversation_ids, user_id=self.user.pk, online=False
+                )
+        except Exception:
+            logger.exception("going offline failed")
 
     # --- inbound ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.last_seen = time.monotonic()
+        if self.closing:
+            return
         try:
             frame = parse(text_data, bytes_data)
         except BadFrame as exc:
@@ -231,14 +328,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             await getattr(self, handler_name)(frame)
+        except InvalidInput as exc:
+            await self.reject(exc.code, exc.detail, ref=frame.get("id"))
         except DomainError as exc:
             await self.send_error(exc.code, exc.detail, ref=frame.get("id"), **exc.extra)
+        except Exception:
+            # Not the client's doing (every input is checked before use): storage or the
+            # channel layer failed. Nothing was stored; the same frame may be sent again.
+            logger.exception("%s frame failed", kind)
+            await self.send_error(
+                "busy",
+                "The server could not handle this; retry.",
+                ref=frame.get("id"),
+                retryable=True,
+            )
 
     async def reject(self, code: str, detail: str, ref: Any = None) -> None:
         """Answer a bad frame; close a socket that keeps sending them."""
-        self.bad_frames += 1
         await self.send_error(code, detail, ref=ref)
-        if self.bad_frames > MAX_BAD_FRAMES:
+        if self.bad_frames.hit():
             await self.close(code=CLOSE_ABUSE)
 
     async def send_error(self, code: str, detail: str, ref: Any = None, **extra: Any) -> None:
@@ -249,6 +357,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=events.encode(frame))
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if self.closing and not close:
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
@@ -263,10 +378,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.start(found[0])
 
     async def handle_ping(self, frame: dict[str, Any]) -> None:
-        if self.online_registered:
+        now = time.monotonic()
+        if self.online_registered and now - self.touched_at >= PRESENCE_TOUCH_SECONDS:
+            self.touched_at = now
             await presence.store().touch(self.user.pk, self.channel_name)
         await self.send_json({"type": "pong", "server_time": timezone.now().isoformat()})
-        if self.user is not None and time.monotonic() - self.subscribed_at > RESUBSCRIBE_SECONDS:
+        if self.user is not None and now - self.subscribed_at > RESUBSCRIBE_SECONDS:
             await self.resubscribe()
 
     async def resubscribe(self) -> None:
@@ -285,8 +402,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client_id = frame.get("id")
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
             raise InvalidInput("`id` must be a string of 1 to 64 characters.")
-        conversation_id = int_field(frame, "conversation", minimum=1)
+        conversation_id = id_field(frame, "conversation")
+        attachment = frame.get("attachment")
+        if (
+            isinstance(attachment, int)
+            and not isinstance(attachment, bool)
+            and not 1 <= attachment <= MAX_ID
+        ):
+            raise InvalidAttachment("No such upload.")
         if not self.send_bucket.take():
+            if self.refused_sends.hit():
+                await self.close(code=CLOSE_ABUSE)
             raise RateLimited("Sending too fast; retry this message shortly.")
         self.enqueue(self.store(frame, client_id, conversation_id), ref=client_id)
 
@@ -308,40 +434,57 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         The receive loop also forwards other people's messages to this socket: if it
         waited for each write, deliveries would queue behind the sender's own traffic.
+        Bounded twice: per socket (`rate_limited`) and per process (`busy`).
         """
         if self.jobs.full():
             job.close()
             raise RateLimited("Too many frames waiting; retry shortly.")
+        if not writer.reserve():
+            job.close()
+            raise Busy("The server has too many writes waiting; retry shortly.", retryable=True)
         self.jobs.put_nowait((job, ref))
         if self.worker is None:
             self.worker = asyncio.ensure_future(self.work())
 
     async def work(self) -> None:
+        """Run this socket's writes in order; nothing a write does can stop the loop."""
         while True:
             job, ref = await self.jobs.get()
             try:
                 await job
             except DomainError as exc:
-                await self.send_error(exc.code, exc.detail, ref=ref, **exc.extra)
+                await self.answer_failed_write(exc.code, exc.detail, ref, exc.extra)
             except Exception:
                 # The transaction rolled back; the worker lives on for the next frames.
-                logger.exception("write for %s failed", ref)
-                await self.send_error(
-                    "busy", "The server could not store this; retry.", ref=ref, retryable=True
+                logger.exception("write for %r failed", ref)
+                await self.answer_failed_write(
+                    "busy", "The server could not store this; retry.", ref, {"retryable": True}
                 )
+            finally:
+                writer.release()
+
+    async def answer_failed_write(
+        self, code: str, detail: str, ref: Any, extra: dict[str, Any]
+    ) -> None:
+        try:
+            await self.send_error(code, detail, ref=ref, **extra)
+        except Exception:
+            logger.exception("could not answer the failed write %r", ref)
 
     async def handle_sync(self, frame: dict[str, Any]) -> None:
-        raw = frame.get("cursors", {})
-        if not isinstance(raw, dict):
-            raise InvalidInput("`cursors` must be an object of conversation id → seq.")
-        cursors: dict[int, int] = {}
-        for key, value in raw.items():
-            if not str(key).isdigit() or isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInput("`cursors` must map conversation ids to integer seqs.")
-            cursors[int(key)] = max(0, value)
+        cursors = cursors_field(frame)
         limit = frame.get("limit", settings.CHAT_SYNC_DEFAULT_LIMIT)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInput("`limit` must be a positive integer.")
+        wait = self.sync_bucket.reserve()
+        if wait > 0:
+            # Over the rate: the sync is served late rather than refused (a client paging
+            # through a long gap never sees an error). One sent without waiting for the
+            # last `synced` is a flood; a socket that keeps doing it is closed.
+            if self.inbound_waiting() and self.pipelined_syncs.hit():
+                await self.close(code=CLOSE_ABUSE)
+                return
+            await asyncio.sleep(wait)
         batch = await db_read(
             selectors.sync_batch,
             user=self.user,
@@ -357,18 +500,45 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
 
     async def handle_read(self, frame: dict[str, Any]) -> None:
-        self.enqueue(
-            db_write(
-                conversation_mark_read,
-                user=self.user,
-                conversation_id=int_field(frame, "conversation", minimum=1),
-                seq=int_field(frame, "seq"),
-                origin=self.channel_name,
+        conversation_id = id_field(frame, "conversation")
+        seq = int_field(frame, "seq")
+        if not self.read_bucket.take():
+            if conversation_id not in self.subscriptions:
+                raise RateLimited("Marking read too fast.")
+            # Over the rate: keep only the furthest seq per conversation and store it
+            # shortly (read cursors only move forward, so nothing is lost).
+            self.deferred_reads[conversation_id] = max(
+                seq, self.deferred_reads.get(conversation_id, 0)
             )
+            if self.read_flusher is None:
+                self.read_flusher = asyncio.ensure_future(self.flush_reads())
+            return
+        self.enqueue(self.mark_read(conversation_id, seq))
+
+    async def mark_read(self, conversation_id: int, seq: int) -> None:
+        await db_write(
+            conversation_mark_read,
+            user=self.user,
+            conversation_id=conversation_id,
+            seq=seq,
+            origin=self.channel_name,
         )
 
+    async def flush_reads(self) -> None:
+        """Store the reads deferred by the rate limit, as the rate allows."""
+        try:
+            while self.deferred_reads:
+                await asyncio.sleep(max(self.read_bucket.reserve(), 0.0))
+                conversation_id, seq = self.deferred_reads.popitem()
+                try:
+                    self.enqueue(self.mark_read(conversation_id, seq))
+                except DomainError:  # the writer is full: try again on the next turn
+                    self.deferred_reads.setdefault(conversation_id, seq)
+        finally:
+            self.read_flusher = None
+
     async def handle_typing(self, frame: dict[str, Any]) -> None:
-        conversation_id = int_field(frame, "conversation", minimum=1)
+        conversation_id = id_field(frame, "conversation")
         if conversation_id not in self.subscriptions:
             raise NotMember()
         now = time.monotonic()
@@ -388,13 +558,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=event["frame"])
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
-        if event["user"] != self.user.pk:
+        if self.user is not None and event["user"] != self.user.pk:
             await self.send(text_data=event["frame"])
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         uid = event["user"]
         # Someone sharing several conversations with us is announced once per change.
-        if uid != self.user.pk and self.presence_seen.get(uid) != event["online"]:
+        if (
+            self.user is not None
+            and uid != self.user.pk
+            and (self.presence_seen.get(uid) != event["online"])
+        ):
             self.presence_seen[uid] = event["online"]
             await self.send(text_data=event["frame"])
 

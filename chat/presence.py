@@ -16,6 +16,7 @@ class PresenceStore(Protocol):
     async def touch(self, user_id: int, socket_id: str) -> None: ...
     async def remove(self, user_id: int, socket_id: str) -> bool: ...
     async def online(self, user_ids: list[int]) -> set[int]: ...
+    def online_sync(self, user_ids: list[int]) -> set[int]: ...
 
 
 class LocalPresence:
@@ -45,6 +46,10 @@ class LocalPresence:
         return False
 
     async def online(self, user_ids: list[int]) -> set[int]:
+        return self.online_sync(user_ids)
+
+    def online_sync(self, user_ids: list[int]) -> set[int]:
+        """Who has a socket, from any thread (reads only; the loop owns the writes)."""
         return {uid for uid in user_ids if self.sockets.get(uid)}
 
 
@@ -59,7 +64,9 @@ class RedisPresence:
         import redis.asyncio as redis
 
         self.redis = redis.Redis.from_url(url)
+        self.url = url
         self.ttl = ttl
+        self._sync_client: object | None = None
 
     def _key(self, user_id: int) -> str:
         return f"happychat:presence:{user_id}"
@@ -102,6 +109,22 @@ class RedisPresence:
                 pipe.zcount(self._key(uid), now, "+inf")
             counts = await pipe.execute()
         return {uid for uid, count in zip(user_ids, counts, strict=True) if count}
+
+    def online_sync(self, user_ids: list[int]) -> set[int]:
+        """Who has a live socket anywhere, for threads outside the event loop (one round trip).
+
+        The asyncio client belongs to the server's loop; a worker thread uses its own.
+        """
+        import redis
+
+        if self._sync_client is None:
+            self._sync_client = redis.Redis.from_url(self.url)
+        client: redis.Redis = self._sync_client  # type: ignore[assignment]
+        now = time.time()
+        pipe = client.pipeline(transaction=False)
+        for uid in user_ids:
+            pipe.zcount(self._key(uid), now, "+inf")
+        return {uid for uid, count in zip(user_ids, pipe.execute(), strict=True) if count}
 
 
 _store: PresenceStore | None = None

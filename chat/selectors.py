@@ -14,10 +14,12 @@ from chat import hooks
 from chat.models import Conversation, ConversationMember, Message
 from chat.serializers import message_payload
 from happychat.errors import NotFound
+from happychat.validators import require_id
 
 
 def access_conversation(*, user: User, conversation_id: int) -> ConversationMember:
     """The user's membership (active or past) in the conversation, or NotFound."""
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     try:
         return ConversationMember.objects.select_related("conversation").get(
             conversation_id=conversation_id, user=user

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserSerializer, user_payload
 from chat.models import Message, Upload
+from happychat.api import IdField, SeqField
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -111,7 +112,7 @@ class MessageSendInput(serializers.Serializer):
     id = serializers.CharField(min_length=1, max_length=64, help_text="Client message id.")
     kind = serializers.ChoiceField(choices=["text", "image"], default="text")
     body = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
-    attachment = serializers.IntegerField(required=False, allow_null=True)
+    attachment = IdField(required=False, allow_null=True, help_text="An upload id.")
 
     def validate_body(self, value: str) -> str:
         if len(value) > settings.CHAT_MAX_BODY_CHARS:
@@ -120,7 +121,7 @@ class MessageSendInput(serializers.Serializer):
 
 
 class ReadInput(serializers.Serializer):
-    seq = serializers.IntegerField(min_value=0)
+    seq = SeqField()
 
 
 class ReadResult(serializers.Serializer):
@@ -133,6 +134,6 @@ class ReadResult(serializers.Serializer):
 
 
 class HistoryQuery(serializers.Serializer):
-    before = serializers.IntegerField(required=False, min_value=1)
-    after = serializers.IntegerField(required=False, min_value=0)
+    before = SeqField(required=False, min_value=1)
+    after = SeqField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)

@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http.request import validate_host
 
-from happychat.errors import InvalidInput
+from happychat.errors import InvalidInput, NotFound
+from happychat.validators import MAX_ID, text_problem
 
-# Close codes (docs/protocol-extensions.md).
+# Close codes (docs/protocol.md §2.5).
+CLOSE_UNAVAILABLE = 1013  # "try again later": storage failed while setting the socket up
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_REVOKED = 4003
 CLOSE_IDLE = 4008
@@ -30,25 +32,99 @@ class BadFrame(Exception):
 
 
 def parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
-    """The frame as a dict with a string `type`, or BadFrame."""
-    raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
-    if len(raw.encode("utf-8")) > settings.CHAT_MAX_FRAME_BYTES:
+    """The frame as a dict with a string `type` and only valid text in it, or BadFrame.
+
+    Whatever a client sends ends here as a dict or a BadFrame, never another exception:
+    binary frames must be UTF-8, nesting too deep for the parser is refused, and strings
+    holding NUL or a lone surrogate (`"\\ud800"`, which no UTF-8 encoder accepts, so echoing
+    it back in `ref` would fail) are refused anywhere in the frame.
+    """
+    try:
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8")
+        size = len(raw.encode("utf-8"))
+    except UnicodeError:
+        raise BadFrame("invalid_frame", "A frame must be UTF-8 text.") from None
+    if size > settings.CHAT_MAX_FRAME_BYTES:
         raise BadFrame("too_large", "Frames are limited to 64 KiB.")
     try:
         frame = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadFrame("invalid_frame", "A frame must be one JSON object.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise BadFrame("invalid_frame", 'A frame must be a JSON object with a "type".')
+    # Only a \\u escape can put NUL or a lone surrogate into parsed text.
+    if "\\u" in raw and _has_bad_text(frame):
+        raise BadFrame("invalid_frame", "Text in a frame must not hold NUL or lone surrogates.")
     return frame
 
 
-def int_field(frame: dict[str, Any], field: str, *, minimum: int = 0) -> int:
-    """The integer `frame[field]` (≥ `minimum`), or InvalidInput."""
+def _has_bad_text(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if text_problem(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def int_field(frame: dict[str, Any], field: str) -> int:
+    """The integer `frame[field]` in 0 … MAX_ID (a seq), or InvalidInput."""
     value = frame.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInput(f"`{field}` must be an integer ≥ {minimum}.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise InvalidInput(f"`{field}` must be an integer from 0 to 2^63-1.")
     return value
+
+
+def id_field(frame: dict[str, Any], field: str) -> int:
+    """The id `frame[field]`: InvalidInput if not an integer, NotFound outside 1 … MAX_ID.
+
+    Like an id the database does not hold, an id it could not hold is "not found" (the
+    same answer REST gives), never a storage error.
+    """
+    value = frame.get(field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"`{field}` must be an integer id.")
+    if not 1 <= value <= MAX_ID:
+        raise NotFound("No such conversation.")
+    return value
+
+
+def cursors_field(frame: dict[str, Any]) -> dict[int, int]:
+    """`sync.cursors` as {conversation id: seq}, or InvalidInput."""
+    raw = frame.get("cursors", {})
+    if not isinstance(raw, dict):
+        raise InvalidInput("`cursors` must be an object of conversation id → seq.")
+    cursors: dict[int, int] = {}
+    for key, value in raw.items():
+        if not (key.isascii() and key.isdigit()):
+            raise InvalidInput("`cursors` keys must be conversation ids.")
+        if isinstance(value, bool) or not isinstance(value, int) or value > MAX_ID:
+            raise InvalidInput("`cursors` must map conversation ids to integer seqs.")
+        # Like a conversation the user is not in, an id no conversation can have is ignored.
+        if len(key) <= 19 and 1 <= int(key) <= MAX_ID:
+            cursors[int(key)] = max(0, value)
+    return cursors
+
+
+class Strikes:
+    """A leaky count of a socket's offences: `hit` says when it passes `limit`."""
+
+    def __init__(self, limit: float, leak_per_second: float) -> None:
+        self.limit, self.leak = limit, leak_per_second
+        self.count, self.stamp = 0.0, time.monotonic()
+
+    def hit(self) -> bool:
+        """Count one offence; True once the count is over the limit."""
+        now = time.monotonic()
+        self.count = max(0.0, self.count - (now - self.stamp) * self.leak) + 1
+        self.stamp = now
+        return self.count > self.limit
 
 
 class TokenBucket:
@@ -58,14 +134,24 @@ class TokenBucket:
         self.rate, self.burst = rate, burst
         self.tokens, self.stamp = burst, time.monotonic()
 
-    def take(self) -> bool:
+    def _refill(self) -> None:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
+
+    def take(self) -> bool:
+        """Take a token if there is one."""
+        self._refill()
         if self.tokens < 1:
             return False
         self.tokens -= 1
         return True
+
+    def reserve(self) -> float:
+        """Take a token, in advance if need be: the seconds to wait until it is there."""
+        self._refill()
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
 def header(scope: dict[str, Any], name: bytes) -> str | None:

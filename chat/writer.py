@@ -24,6 +24,7 @@ CONNECTION_CHECK_SECONDS = 1.0
 _Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
 
 _writer: ThreadPoolExecutor | None = None
+_reserved = 0
 _batchers: dict[asyncio.AbstractEventLoop, "asyncio.Queue[_Job]"] = {}
 _batcher_tasks: set["asyncio.Task[None]"] = set()
 
@@ -35,6 +36,30 @@ def writer() -> ThreadPoolExecutor:
         workers = 1 if connections["default"].vendor == "sqlite" else settings.CHAT_DB_WRITERS
         _writer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-writer")
     return _writer
+
+
+def reserve() -> bool:
+    """Count one more write waiting in this process, unless CHAT_MAX_PENDING_WRITES wait.
+
+    Per-socket queues bound one client; this bounds them all together, so thousands of
+    sockets cannot queue more writes than the database can take in a second or so.
+    """
+    global _reserved
+    if _reserved >= settings.CHAT_MAX_PENDING_WRITES:
+        return False
+    _reserved += 1
+    return True
+
+
+def release() -> None:
+    """A reserved write is done (or dropped)."""
+    global _reserved
+    _reserved = max(0, _reserved - 1)
+
+
+def pending() -> int:
+    """Writes reserved and not yet done in this process."""
+    return _reserved
 
 
 async def db_write(func: Any, **kwargs: Any) -> Any:

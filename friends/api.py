@@ -25,7 +25,7 @@ from friends.serializers import (
     friend_request_payload,
     users_payload,
 )
-from happychat.api import me
+from happychat.api import IdField, me
 
 # --- shapes ---------------------------------------------------------------------------
 
@@ -50,7 +50,7 @@ FriendRequestListSerializer: serializers.ListSerializer = serializers.ListSerial
 
 
 class FriendRequestCreateSerializer(serializers.Serializer):
-    to = serializers.IntegerField(help_text="The user id to ask.")
+    to = IdField(help_text="The user id to ask.")
     message = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -69,7 +69,7 @@ class RemarkSerializer(serializers.Serializer):
 
 
 class BlockCreateSerializer(serializers.Serializer):
-    user = serializers.IntegerField(help_text="The user id to block.")
+    user = IdField(help_text="The user id to block.")
 
 
 class BlockSerializer(serializers.Serializer):

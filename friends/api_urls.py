@@ -7,18 +7,18 @@ from friends import api
 urlpatterns = [
     path("users/", api.UserSearchApi.as_view(), name="api-users-search"),
     path("friends/", api.FriendListApi.as_view(), name="api-friends"),
-    path("friends/<int:user_id>/", api.FriendDetailApi.as_view(), name="api-friend"),
+    path("friends/<id:user_id>/", api.FriendDetailApi.as_view(), name="api-friend"),
     path("friend-requests/", api.FriendRequestListApi.as_view(), name="api-friend-requests"),
     path(
-        "friend-requests/<int:request_id>/accept/",
+        "friend-requests/<id:request_id>/accept/",
         api.FriendRequestAcceptApi.as_view(),
         name="api-friend-request-accept",
     ),
     path(
-        "friend-requests/<int:request_id>/reject/",
+        "friend-requests/<id:request_id>/reject/",
         api.FriendRequestRejectApi.as_view(),
         name="api-friend-request-reject",
     ),
     path("blocks/", api.BlockListApi.as_view(), name="api-blocks"),
-    path("blocks/<int:user_id>/", api.BlockDetailApi.as_view(), name="api-block"),
+    path("blocks/<id:user_id>/", api.BlockDetailApi.as_view(), name="api-block"),
 ]

@@ -7,6 +7,7 @@ The graph's rules other apps need (`are_friends`, `is_blocked`, `friend_remarks`
 from django.db.models import Q, QuerySet
 
 from accounts.models import Block, FriendRequest, User
+from happychat.validators import clean_text
 
 USER_SEARCH_LIMIT = 20
 REQUEST_LIST_LIMIT = 200
@@ -14,7 +15,7 @@ REQUEST_LIST_LIMIT = 200
 
 def user_search(*, viewer: User, query: str) -> list[User]:
     """People matching username or nickname (contains) or e-mail (exact), never the viewer."""
-    query = query.strip()
+    query = clean_text(query, field="search").strip()
     if not query:
         return []
     match = Q(username__icontains=query) | Q(nickname__icontains=query)

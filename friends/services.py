@@ -23,9 +23,11 @@ from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, blocked_either_way, is_blocked
 from accounts.serializers import user_payload
 from chat.services.conversations import conversation_direct_get_or_create
+from friends.hooks import announce_friend_request_sent
 from friends.serializers import friend_request_payload
 from happychat import events
 from happychat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
 REMARK_MAX = 64
@@ -36,7 +38,7 @@ def clean_remark(remark: object) -> str:
     """The one place a remark is validated (and, later, content-filtered)."""
     if not isinstance(remark, str):
         raise InvalidInput(_("A remark must be text."))
-    remark = remark.strip()
+    remark = clean_text(remark, field="remark").strip()
     if len(remark) > REMARK_MAX:
         raise InvalidInput(_("A remark is at most %(n)d characters.") % {"n": REMARK_MAX})
     return text_filter(text=remark, field="remark") if remark else remark
@@ -48,7 +50,7 @@ def clean_request_message(message: object) -> str:
         return ""
     if not isinstance(message, str):
         raise InvalidInput(_("The message must be text."))
-    message = message.strip()
+    message = clean_text(message, field="message").strip()
     if len(message) > REQUEST_MESSAGE_MAX:
         raise InvalidInput(
             _("The message is at most %(n)d characters.") % {"n": REQUEST_MESSAGE_MAX}
@@ -57,6 +59,7 @@ def clean_request_message(message: object) -> str:
 
 
 def _person(user_id: int) -> User:
+    user_id = require_id(user_id, detail=_("No such person."))
     try:
         return User.objects.get(pk=user_id, is_active=True, is_robot=False)
     except (User.DoesNotExist, ValueError, TypeError):
@@ -103,10 +106,12 @@ def friend_request_send(*, from_user: User, to_user_id: int, message: object = "
     except IntegrityError:
         raise Conflict(_("You have already sent this person a request.")) from None
     _publish_request(request)
+    announce_friend_request_sent(request.pk)
     return request
 
 
 def _pending_for(*, user: User, request_id: int) -> FriendRequest:
+    request_id = require_id(request_id, detail=_("No such friend request."))
     try:
         request = (
             FriendRequest.objects.select_for_update()
@@ -173,6 +178,7 @@ def friend_request_reject(*, user: User, request_id: int) -> FriendRequest:
 
 
 def _friendship(*, user: User, friend_id: int) -> Friendship:
+    friend_id = require_id(friend_id, detail=_("This person is not your friend."))
     try:
         return (
             Friendship.objects.select_for_update()
@@ -229,6 +235,7 @@ def user_block(*, user: User, blocked_id: int) -> tuple[Block, bool]:
 @transaction.atomic
 def user_unblock(*, user: User, blocked_id: int) -> None:
     """Lift a block."""
+    blocked_id = require_id(blocked_id, detail=_("You have not blocked this person."))
     deleted, _rows = Block.objects.filter(user=user, blocked_id=blocked_id).delete()
     if not deleted:
         raise NotFound(_("You have not blocked this person."))

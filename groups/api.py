@@ -22,7 +22,7 @@ from accounts.selectors import friend_remarks
 from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
 from groups.serializers import group_payload, invitation_payload, member_payload
-from happychat.api import me
+from happychat.api import IdField, me
 
 # --- shapes ---------------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ InvitationSerializer = inline_serializer(
 class GroupCreateSerializer(serializers.Serializer):
     name = serializers.CharField(trim_whitespace=False, help_text="1–64 characters.")
     members = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=IdField(),
         required=False,
         default=list,
         help_text="User ids of friends to add at once.",
@@ -101,7 +101,7 @@ class GroupUpdateSerializer(serializers.Serializer):
 
 
 class UserRefSerializer(serializers.Serializer):
-    user = serializers.IntegerField(help_text="A user id.")
+    user = IdField(help_text="A user id.")
 
 
 class RoleSerializer(serializers.Serializer):

@@ -6,29 +6,29 @@ from groups import api
 
 urlpatterns = [
     path("groups/", api.GroupListApi.as_view(), name="api-groups"),
-    path("groups/<int:group_id>/", api.GroupDetailApi.as_view(), name="api-group"),
-    path("groups/<int:group_id>/join/", api.GroupJoinApi.as_view(), name="api-group-join"),
-    path("groups/<int:group_id>/leave/", api.GroupLeaveApi.as_view(), name="api-group-leave"),
-    path("groups/<int:group_id>/members/", api.GroupMembersApi.as_view(), name="api-group-members"),
+    path("groups/<id:group_id>/", api.GroupDetailApi.as_view(), name="api-group"),
+    path("groups/<id:group_id>/join/", api.GroupJoinApi.as_view(), name="api-group-join"),
+    path("groups/<id:group_id>/leave/", api.GroupLeaveApi.as_view(), name="api-group-leave"),
+    path("groups/<id:group_id>/members/", api.GroupMembersApi.as_view(), name="api-group-members"),
     path(
-        "groups/<int:group_id>/members/<int:user_id>/",
+        "groups/<id:group_id>/members/<id:user_id>/",
         api.GroupMemberDetailApi.as_view(),
         name="api-group-member",
     ),
     path(
-        "groups/<int:group_id>/transfer/",
+        "groups/<id:group_id>/transfer/",
         api.GroupTransferApi.as_view(),
         name="api-group-transfer",
     ),
-    path("groups/<int:group_id>/me/", api.GroupMeApi.as_view(), name="api-group-me"),
+    path("groups/<id:group_id>/me/", api.GroupMeApi.as_view(), name="api-group-me"),
     path("group-invitations/", api.InvitationListApi.as_view(), name="api-group-invitations"),
     path(
-        "group-invitations/<int:invitation_id>/accept/",
+        "group-invitations/<id:invitation_id>/accept/",
         api.InvitationAcceptApi.as_view(),
         name="api-group-invitation-accept",
     ),
     path(
-        "group-invitations/<int:invitation_id>/reject/",
+        "group-invitations/<id:invitation_id>/reject/",
         api.InvitationRejectApi.as_view(),
         name="api-group-invitation-reject",
     ),

@@ -12,6 +12,7 @@ from accounts.models import User
 from chat.models import ConversationMember
 from groups.models import Group, GroupInvitation, GroupMember
 from happychat.errors import NotFound
+from happychat.validators import clean_text, require_id
 
 GROUP_SEARCH_LIMIT = 50
 
@@ -32,6 +33,7 @@ def membership_get(*, group_id: int, user_id: int) -> GroupMember | None:
 
 def access_group(*, user: User, group_id: int) -> tuple[Group, GroupMember | None]:
     """The group and the user's membership; `not_found` if the user may not see it."""
+    group_id = require_id(group_id, detail=_("No such group."))
     try:
         group = live_groups().get(pk=group_id)
     except (Group.DoesNotExist, ValueError, TypeError):
@@ -44,7 +46,7 @@ def access_group(*, user: User, group_id: int) -> tuple[Group, GroupMember | Non
 
 def group_list(*, user: User, query: str = "") -> list[tuple[Group, str | None]]:
     """The user's groups, then public groups matching `query` (name contains), with roles."""
-    query = query.strip()
+    query = clean_text(query, field="search").strip()
     roles = dict(
         GroupMember.objects.filter(user=user, group__dissolved_at__isnull=True).values_list(
             "group_id", "role"

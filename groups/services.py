@@ -52,6 +52,7 @@ from happychat.errors import (
     PermissionDenied,
 )
 from happychat.images import avatar_image
+from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
 Role = GroupMember.Role
@@ -70,7 +71,7 @@ def clean_group_name(name: object) -> str:
     """Validate a group name."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(_("A group needs a name."))
-    name = name.strip()
+    name = clean_text(name, field="name").strip()
     if len(name) > NAME_MAX:
         raise InvalidInput(_("A group name is at most %(n)d characters.") % {"n": NAME_MAX})
     return text_filter(text=name, field="group_name")
@@ -80,7 +81,7 @@ def clean_group_notice(notice: object) -> str:
     """Validate a group notice (announcement)."""
     if not isinstance(notice, str):
         raise InvalidInput(_("The notice must be text."))
-    notice = notice.strip()
+    notice = clean_text(notice, field="notice").strip()
     if len(notice) > NOTICE_MAX:
         raise InvalidInput(_("The notice is at most %(n)d characters.") % {"n": NOTICE_MAX})
     return text_filter(text=notice, field="group_notice") if notice else notice
@@ -90,7 +91,7 @@ def clean_group_alias(alias: object) -> str:
     """Validate a member's alias inside a group."""
     if not isinstance(alias, str):
         raise InvalidInput(_("The alias must be text."))
-    alias = alias.strip()
+    alias = clean_text(alias, field="alias").strip()
     if len(alias) > ALIAS_MAX:
         raise InvalidInput(_("An alias is at most %(n)d characters.") % {"n": ALIAS_MAX})
     return text_filter(text=alias, field="group_alias") if alias else alias
@@ -219,7 +220,7 @@ def group_create(
 ) -> Group:
     """Create a group owned by `owner` with friends as its first members, and its chat."""
     clean_name = clean_group_name(name)
-    ids = {int(uid) for uid in member_ids or []} - {owner.pk}
+    ids = {require_id(uid, detail=_("No such person.")) for uid in member_ids or []} - {owner.pk}
     friends = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True, is_robot=False)}
     for uid in ids:
         if uid not in friends or not are_friends(owner.pk, uid):
@@ -330,6 +331,7 @@ def group_member_add(
     """Add a friend to a public group at once, or invite them to a private one."""
     group, member = _locked(user=user, group_id=group_id)
     _require_member(member)
+    invitee_id = require_id(invitee_id, detail=_("No such person."))
     try:
         invitee = User.objects.get(pk=invitee_id, is_active=True, is_robot=False)
     except (User.DoesNotExist, ValueError, TypeError):
@@ -356,6 +358,7 @@ def group_member_add(
 
 
 def _pending_invitation(*, user: User, invitation_id: int) -> GroupInvitation:
+    invitation_id = require_id(invitation_id, detail=_("No such invitation."))
     try:
         invitation = (
             GroupInvitation.objects.select_for_update()
@@ -390,6 +393,9 @@ def group_invitation_reject(*, user: User, invitation_id: int) -> GroupInvitatio
 
 
 def _target(group: Group, member_user_id: int) -> GroupMember:
+    member_user_id = require_id(
+        member_user_id, detail=_("That person is not a member of this group.")
+    )
     try:
         return GroupMember.objects.select_related("user").get(group=group, user_id=member_user_id)
     except (GroupMember.DoesNotExist, ValueError, TypeError):

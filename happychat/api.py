@@ -10,12 +10,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from happychat.errors import DomainError
+from happychat.validators import MAX_ID
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -32,6 +33,24 @@ _CODES: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.Throttled, "rate_limited"),
     (exceptions.ParseError, "invalid"),
 ]
+
+
+class IdField(serializers.IntegerField):
+    """An object id: a positive integer that fits the database (1 … 2**63 - 1)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class SeqField(serializers.IntegerField):
+    """A message seq or cursor: 0 … 2**63 - 1."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
 
 
 def me(request: Request) -> "User":

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "robot",
     "moderation",
     "pwa",
+    "push",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,8 @@ REST_FRAMEWORK = {
     # (trusting that header by default would let anyone dodge the login throttle).
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
+# knox's token model is swappable; naming it lets other apps' migrations point at it.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model name, not a secret)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "TOKEN_TTL": None,
@@ -212,6 +215,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------
@@ -264,6 +270,14 @@ CHAT_SYNC_MAX_LIMIT = 200
 # Per-socket send rate (messages a second, and burst) before `rate_limited`.
 CHAT_SEND_RATE = env.float("CHAT_SEND_RATE", default=20.0)
 CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
+# Per-socket `sync` rate: over it a sync is answered late, not refused.
+CHAT_SYNC_RATE = env.float("CHAT_SYNC_RATE", default=5.0)
+CHAT_SYNC_BURST = env.float("CHAT_SYNC_BURST", default=20.0)
+# Per-socket `read` rate: over it only the furthest seq per conversation is kept, stored later.
+CHAT_READ_RATE = env.float("CHAT_READ_RATE", default=10.0)
+CHAT_READ_BURST = env.float("CHAT_READ_BURST", default=30.0)
+# Socket writes (sends, reads) waiting in one process before new ones get `busy`.
+CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
 # Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
 # contend with the event loop for the GIL and slow deliveries: scale out with processes.
 CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
@@ -291,6 +305,35 @@ SAFETY_CHECKERS = env.list("SAFETY_CHECKERS", default=["safety.checkers.sensitiv
 SAFETY_MODERATION_URL = env.str("SAFETY_MODERATION_URL", default="")
 SAFETY_MODERATION_TIMEOUT = env.float("SAFETY_MODERATION_TIMEOUT", default=1.0)
 SAFETY_FAIL_CLOSED = env.bool("SAFETY_FAIL_CLOSED", default=False)
+
+# --- Web Push (push/) -----------------------------------------------------------------
+# VAPID keys identify this server to the browsers' push services: generate them once with
+# `manage.py webpush_keys` and keep them (a new key pair invalidates every subscription).
+# Unset: no pushes, and the app does not offer them.
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+# A contact for push services' operators: mailto:ops@example.com or https://example.com.
+WEBPUSH_SUBJECT = env.str("WEBPUSH_SUBJECT", default="mailto:admin@happychat.local")
+# What a message push shows: "text" (sender + preview), "sender" (who, not what), "none".
+WEBPUSH_PREVIEW = env.str("WEBPUSH_PREVIEW", default="text")
+# Seconds a push service keeps an undelivered push (device off) before dropping it.
+WEBPUSH_TTL = env.int("WEBPUSH_TTL", default=24 * 3600)
+WEBPUSH_TIMEOUT = env.float("WEBPUSH_TIMEOUT", default=5.0)
+WEBPUSH_WORKERS = env.int("WEBPUSH_WORKERS", default=2)
+# Pushes waiting for a worker beyond this many are dropped (and logged), never blocking sends.
+WEBPUSH_QUEUE_LIMIT = env.int("WEBPUSH_QUEUE_LIMIT", default=1000)
+# Hosts a subscription's endpoint may point at (".example.com" = any subdomain): the
+# browsers' push services. The server posts to these URLs, so nothing else is accepted.
+WEBPUSH_ENDPOINT_HOSTS = env.list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "android.googleapis.com",
+        "updates.push.services.mozilla.com",
+        ".push.apple.com",
+        ".notify.windows.com",
+    ],
+)
 
 # --- WeChat (mini-program log-in, optional text check) --------------------------------
 # The mini-program's AppID and AppSecret (mp.weixin.qq.com → Development → Settings).

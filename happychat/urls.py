@@ -1,9 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import AdminLogoutView
+from happychat.converters import IdConverter
 from happychat.views import public_media
+
+# Before any app's routes are read: they use <id:…> for every object id in a path.
+register_converter(IdConverter, "id")
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -12,6 +16,7 @@ api_v1 = [
     path("", include("robot.api_urls")),
     path("", include("chat.api_urls")),
     path("", include("moderation.api_urls")),
+    path("", include("push.api_urls")),
 ]
 
 urlpatterns = [

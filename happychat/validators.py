@@ -8,7 +8,9 @@ and no lone surrogate (not encodable as UTF-8).
 
 from typing import Any
 
-from happychat.errors import InvalidInput
+from django.utils.translation import gettext as _
+
+from happychat.errors import InvalidInput, NotFound
 
 MAX_ID = 2**63 - 1
 
@@ -25,21 +27,33 @@ def id_or_none(value: Any) -> int | None:
 def text_problem(value: str) -> str | None:
     """Why `value` cannot be stored as text, or None when it can."""
     if "\x00" in value:
-        return "Text must not contain NUL characters."
+        return _("Text must not contain NUL characters.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "Text must be valid Unicode (no lone surrogates)."
+        return _("Text must be valid Unicode (no lone surrogates).")
     return None
 
 
 def clean_text(value: Any, *, field: str, max_length: int | None = None) -> str:
     """Return `value` if it is storable text (of at most `max_length`), else InvalidInput."""
     if not isinstance(value, str):
-        raise InvalidInput(f"`{field}` must be a string.", field=field)
+        raise InvalidInput(_("`%(field)s` must be text.") % {"field": field}, field=field)
     problem = text_problem(value)
     if problem is not None:
         raise InvalidInput(f"`{field}`: {problem}", field=field)
     if max_length is not None and len(value) > max_length:
-        raise InvalidInput(f"`{field}` is limited to {max_length} characters.", field=field)
+        raise InvalidInput(
+            _("`%(field)s` is limited to %(n)d characters.") % {"field": field, "n": max_length},
+            field=field,
+        )
     return value
+
+
+def require_id(value: Any, *, detail: str) -> int:
+    """`value` as an id within the database's range, else NotFound(detail): no such row can
+    exist, and that is never worth a retry."""
+    pk = id_or_none(value)
+    if pk is None:
+        raise NotFound(detail)
+    return pk

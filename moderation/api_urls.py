@@ -3,5 +3,5 @@ from django.urls import path
 from moderation.api import MessageReportApi
 
 urlpatterns = [
-    path("messages/<int:message_id>/report/", MessageReportApi.as_view(), name="message-report"),
+    path("messages/<id:message_id>/report/", MessageReportApi.as_view(), name="message-report"),
 ]

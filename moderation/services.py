@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from happychat.errors import InvalidInput, NotFound
+from happychat.validators import clean_text, require_id
 from moderation.models import MessageReport
 from moderation.selectors import message_visible_to
 
@@ -17,10 +18,11 @@ def message_report_create(
     *, reporter: User, message_id: int, reason: str
 ) -> tuple[MessageReport, bool]:
     """Report a message the reporter can see; a second report returns the first and False."""
+    message_id = require_id(message_id, detail=_("Not found."))
     message = message_visible_to(user=reporter, message_id=message_id)
     if message is None:
         raise NotFound()
-    reason = reason.strip()
+    reason = clean_text(reason, field="reason").strip()
     if not reason:
         raise InvalidInput(_("Say why you report this message."))
     if len(reason) > MessageReport._meta.get_field("reason").max_length:  # type: ignore[operator]

@@ -5,5 +5,5 @@ from django.urls import path
 from robot import api
 
 urlpatterns = [
-    path("groups/<int:group_id>/robot/", api.GroupRobotApi.as_view(), name="api-group-robot"),
+    path("groups/<id:group_id>/robot/", api.GroupRobotApi.as_view(), name="api-group-robot"),
 ]

@@ -5,6 +5,6 @@ from django.urls import path
 from robot import views
 
 urlpatterns = [
-    path("groups/<int:group_id>/robot/add/", views.robot_add, name="group-robot-add"),
-    path("groups/<int:group_id>/robot/remove/", views.robot_remove, name="group-robot-remove"),
+    path("groups/<id:group_id>/robot/add/", views.robot_add, name="group-robot-add"),
+    path("groups/<id:group_id>/robot/remove/", views.robot_remove, name="group-robot-remove"),
 ]

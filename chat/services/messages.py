@@ -21,6 +21,7 @@ from happychat.errors import (
     NotFriends,
     NotMember,
 )
+from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
 logger = logging.getLogger("happychat.messages")
@@ -31,10 +32,10 @@ SENDABLE_KINDS = (Message.Kind.TEXT, Message.Kind.IMAGE)
 def _validate(*, client_id: Any, kind: Any, body: Any, attachment_id: Any) -> None:
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
         raise InvalidInput("`id` must be a string of 1 to 64 characters.")
+    clean_text(client_id, field="id")
     if kind not in SENDABLE_KINDS:
         raise InvalidInput("`kind` must be `text` or `image`.")
-    if not isinstance(body, str):
-        raise InvalidInput("`body` must be a string.")
+    clean_text(body, field="body")
     if len(body) > settings.CHAT_MAX_BODY_CHARS:
         raise InvalidInput(f"`body` is limited to {settings.CHAT_MAX_BODY_CHARS} characters.")
     if kind == Message.Kind.TEXT and not body.strip():
@@ -134,6 +135,7 @@ def message_send(
     `origin` is the sending socket's channel name, which gets an `ack` instead.
     """
     _validate(client_id=client_id, kind=kind, body=body, attachment_id=attachment_id)
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     try:
         message = _store(
             sender=sender,
@@ -247,6 +249,7 @@ def conversation_mark_read(
     """Move the user's read cursor forward to `seq` (never back, never past the end)."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise InvalidInput("`seq` must be a non-negative integer.")
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     with transaction.atomic():
         member = (
             ConversationMember.objects.select_related("conversation")
@@ -269,6 +272,7 @@ def conversation_mark_read(
 
 def conversation_mute_set(*, user: User, conversation_id: int, muted: bool) -> ConversationMember:
     """Mute or unmute notifications for one conversation (the user's devices only)."""
+    conversation_id = require_id(conversation_id, detail="No such conversation.")
     updated = ConversationMember.objects.filter(conversation_id=conversation_id, user=user).update(
         muted=muted
     )

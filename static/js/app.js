@@ -3,6 +3,8 @@
 import { _, fillAvatar, fmt, h, ngettext, safeUrl } from "./dom.js";
 import { EmojiPicker } from "./emoji.js";
 import { HappyChatClient, browserAdapter, socketUrl, watchBrowser } from "./happychat-client.js";
+import { saveOfflineSnapshot } from "./offline-store.js";
+import { showNotification } from "./push.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("app");
@@ -166,6 +168,25 @@ function renderList() {
   $("list-empty").hidden = rows.length > 0;
   if (focusedId) list.querySelector(`[data-conversation="${CSS.escape(focusedId)}"] a`)?.focus();
   updateTitle();
+  keepForOffline();
+}
+
+// What the offline page shows (offline-store.js): the list as shown here, and the open chat.
+function keepForOffline() {
+  if (!state.listLoaded) return;
+  const conversations = sortedConversations().map((c) => ({
+    id: c.id, kind: c.kind, title: conversationTitle(c), preview: messagePreview(c.last_message, c),
+    time: c.last_message ? c.last_message.created_at : null, unread: c.unread || 0, muted: isMuted(c),
+  }));
+  const view = state.current;
+  const open = view && !view.loading ? {
+    id: view.id,
+    messages: [...view.messages.values()].sort((a, b) => a.seq - b.seq).map((m) => ({
+      seq: m.seq, mine: m.sender.id === me.id, sender: displayName(m.sender),
+      text: m.kind === "image" ? _("[Image]") : m.body, time: m.created_at,
+    })),
+  } : null;
+  saveOfflineSnapshot({ id: me.id, name: me.nickname || me.username }, conversations, open);
 }
 
 function renderListItem(conv) {
@@ -864,17 +885,12 @@ function notify(conv, message) {
   if (prefs.sound) sound.play().catch(() => {});
   if (!prefs.notify || !("Notification" in window) || Notification.permission !== "granted") return;
   if (document.visibilityState === "visible" && document.hasFocus()) return;
-  try {
-    const n = new Notification(conversationTitle(conv), {
-      body: messagePreview(message, conv),
-      tag: `conversation-${conv.id}`,
-    });
-    n.onclick = () => {
-      window.focus();
-      window.location.hash = `#/c/${conv.id}`;
-      n.close();
-    };
-  } catch { /* some webviews have Notification but refuse to construct it */ }
+  // Same tag as a Web Push for this conversation: the two replace each other, never pile up.
+  showNotification(conversationTitle(conv), {
+    body: messagePreview(message, conv),
+    tag: `conversation-${conv.id}`,
+    url: `/#/c/${conv.id}`,
+  });
 }
 
 // Mute is stored on the server (per member), so every device of the user agrees.
