@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import subprocess
@@ -32,6 +33,8 @@ def serve(snapshot_dir: str, frames: int, daphne_args: list[str]) -> None:
     count = [0]
 
     def dump(signum: int, frame: object) -> None:
+        if os.environ.get("BENCH_MEMORY_COLLECT"):
+            gc.collect()
         count[0] += 1
         path = Path(snapshot_dir) / f"snapshot-{count[0]}.pickle"
         tracemalloc.take_snapshot().dump(str(path))
@@ -97,6 +100,9 @@ def main() -> None:
         help="owner: by the innermost frame of our code, else of a library (use --frames 10)",
     )
     parser.add_argument("--scaleout", action="store_true")
+    parser.add_argument(
+        "--collect", action="store_true", help="gc.collect() in daphne before each snapshot"
+    )
     parser.add_argument("--serve", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -131,7 +137,7 @@ def main() -> None:
                         *("-b", "127.0.0.1", "-p", str(port), "happychat.asgi:application"),
                     ],
                     cwd=ROOT,
-                    env=target.env,
+                    env={**target.env, "BENCH_MEMORY_COLLECT": "1" if args.collect else ""},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
