@@ -21,6 +21,8 @@ def user_payload(user: User, *, remark: str | None = None) -> dict[str, Any]:
     }
     if remark:
         payload["remark"] = remark
+    if user.is_robot:
+        payload["is_robot"] = True
     return payload
 
 
@@ -32,3 +34,6 @@ class UserSerializer(serializers.Serializer):
     nickname = serializers.CharField()
     avatar = serializers.CharField(allow_null=True)
     remark = serializers.CharField(required=False, help_text="The viewer's alias for a friend.")
+    is_robot = serializers.BooleanField(
+        required=False, help_text="Present (and true) only for the robot: show it as a bot."
+    )

@@ -111,7 +111,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # daphne and the test communicator hand us `queue.get`: its queue is this socket's
         # inbound frames waiting to be handled (read to tell a pipelined flood).
         self._inbound = getattr(receive, "__self__", None)
-        self._init_state()
+        self._init_state(scope)
         try:
             if getattr(get_channel_layer(self.channel_layer_alias), "attach", None) is None:
                 await super().__call__(scope, receive, send)
@@ -139,7 +139,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
 
-    def _init_state(self) -> None:
+    def _init_state(self, scope: Any) -> None:
         # Kept small: an idle socket is most sockets. What only some sockets use (a write
         # queue, rate limits of rarer frames, typing and presence memory) is made on first
         # use; timers are one sweep per process (transport.watch), not one per socket.
@@ -161,6 +161,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.worker: asyncio.Future[None] | None = None
         self.subscribed_at = self.last_seen
         self.closing = False
+        # daphne's flow control (chat/flow.py); None in tests without daphne.
+        self.flow: Any = scope.get("extensions", {}).get("happychat.flow")
 
     # Per-socket state made on first use.
 
@@ -571,6 +573,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             limit=min(limit, settings.CHAT_SYNC_MAX_LIMIT),
         )
         for message in batch.messages:
+            if self.flow is not None and self.flow.outbound_full:
+                await self.flow.drained()  # a page waits for the client to read, not in RAM
             await self.send(
                 text_data=events.encode({"type": "message", "message": message_payload(message)})
             )

@@ -28,6 +28,7 @@ CLOSE_UNAVAILABLE = 1013  # "try again later": storage failed while setting the 
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_REVOKED = 4003
 CLOSE_IDLE = 4008
+CLOSE_SLOW_READER = 4009  # more than 1 MiB unsent: the client does not read (chat/flow.py)
 CLOSE_ABUSE = 4029
 
 

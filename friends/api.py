@@ -23,6 +23,7 @@ from friends.serializers import (
     block_payload,
     friend_payload,
     friend_request_payload,
+    user_card_payload,
     users_payload,
 )
 from happychat.api import IdField, me
@@ -101,6 +102,28 @@ class UserSearchApi(APIView):
         users = selectors.user_search(viewer=me(request), query=request.GET.get("search", ""))
         remarks = friend_remarks(me(request).pk)
         return Response(users_payload(users, remarks=remarks))
+
+
+class UserCardSerializer(UserSerializer):
+    """A person's card (documentation only; `user_card_payload` builds it)."""
+
+    bio = serializers.CharField()
+    region = serializers.CharField()
+    gender = serializers.CharField()
+    is_friend = serializers.BooleanField()
+    is_blocked = serializers.BooleanField(help_text="Whether you have blocked them.")
+
+
+class UserDetailApi(APIView):
+    @extend_schema(
+        operation_id="users_retrieve",
+        responses={200: UserCardSerializer, 404: ErrorSerializer},
+        description="A person's card: profile, your remark, whether you are friends and "
+        "whether you blocked them. `404` for unknown or deactivated accounts.",
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        card = selectors.user_card(viewer=me(request), user_id=user_id)
+        return Response(user_card_payload(card))
 
 
 class FriendListApi(APIView):

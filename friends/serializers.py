@@ -4,6 +4,7 @@ from typing import Any
 
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.serializers import user_payload
+from friends.selectors import UserCard
 
 
 def friend_payload(friendship: Friendship) -> dict[str, Any]:
@@ -31,3 +32,15 @@ def block_payload(block: Block) -> dict[str, Any]:
 def users_payload(users: list[User], *, remarks: dict[int, str]) -> list[dict[str, Any]]:
     """Users with the viewer's remarks where set."""
     return [user_payload(u, remark=remarks.get(u.pk)) for u in users]
+
+
+def user_card_payload(card: UserCard) -> dict[str, Any]:
+    """A person's card: the User (with the viewer's remark) plus profile and relationship."""
+    return {
+        **user_payload(card.user, remark=card.remark or None),
+        "bio": card.user.bio,
+        "region": card.user.region,
+        "gender": card.user.gender,
+        "is_friend": card.is_friend,
+        "is_blocked": card.is_blocked,
+    }

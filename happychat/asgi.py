@@ -1,6 +1,7 @@
 """ASGI entry point: Django for HTTP, the chat consumer for /ws/chat/."""
 
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
 
@@ -9,7 +10,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chat import flow  # noqa: E402
 from happychat.routing import websocket_urlpatterns  # noqa: E402
+
+# Under daphne (whose server module is loaded before the application), bound what each
+# socket may hold: backpressure on its reading, slow readers closed (chat/flow.py). Not in
+# other processes: importing daphne.server would install its Twisted reactor there.
+if "daphne.server" in sys.modules:
+    flow.install()
 
 application = ProtocolTypeRouter(
     {

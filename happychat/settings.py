@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "moderation",
     "pwa",
     "push",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,7 @@ REST_FRAMEWORK = {
         "resend": env.str("THROTTLE_RESEND", default="5/hour"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/min"),
         "wechat": env.str("THROTTLE_WECHAT", default="30/min"),
+        "export": env.str("THROTTLE_EXPORT", default="3/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "happychat.api.exception_handler",
@@ -258,7 +260,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_MAX_PIXELS = 40_000_000
+# Image decodes at once per process (others wait UPLOAD_DECODE_WAIT_SECONDS, then `busy`),
+# and the memory one decode may take, estimated from the image's header before decoding.
+UPLOAD_DECODE_CONCURRENCY = env.int("UPLOAD_DECODE_CONCURRENCY", default=2)
+UPLOAD_DECODE_WAIT_SECONDS = env.float("UPLOAD_DECODE_WAIT_SECONDS", default=30.0)
+UPLOAD_DECODE_MAX_BYTES = env.int("UPLOAD_DECODE_MAX_BYTES", default=400 * 2**20)
+# Allocations from this size up use mmap (returned to the system when freed); 0: glibc's.
+UPLOAD_MMAP_THRESHOLD = env.int("UPLOAD_MMAP_THRESHOLD", default=1 * 2**20)
 AVATAR_SIZE = 256
+
+# --- Operations (ops/) -----------------------------------------------------------------
+# Where `manage.py backup` writes its archives unless told otherwise.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 
 # --- Chat -----------------------------------------------------------------------------
 CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)

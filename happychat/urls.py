@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("chat.api_urls")),
     path("", include("moderation.api_urls")),
     path("", include("push.api_urls")),
+    path("", include("ops.api_urls")),
 ]
 
 urlpatterns = [

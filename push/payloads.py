@@ -14,12 +14,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 PREVIEW_CHARS = 120
-FRIEND_REQUESTS_URL = "/friends/"
+FRIEND_REQUESTS_URL = "/contacts/requests/"
 
 
 def conversation_url(conversation_id: int) -> str:
     """Where a click on a message notification leads (the app routes it)."""
-    return f"/#/c/{conversation_id}"
+    return f"/chats/{conversation_id}/"
 
 
 def conversation_tag(conversation_id: int) -> str:

@@ -120,20 +120,26 @@ def robot_reply(*, message_id: int) -> Message | None:
     body = answer.text
     if message.conversation.kind == Conversation.Kind.GROUP:
         body = f"@{message.sender.display_name} {body}"
-    try:
-        reply, created = message_send(
-            sender=robot, conversation_id=message.conversation_id, client_id=client_id, body=body
-        )
-    except ContentBlocked:
-        # The robot's words pass the same filter as everyone's; say something safe instead.
-        reply, created = message_send(
-            sender=robot,
-            conversation_id=message.conversation_id,
-            client_id=client_id,
-            body=say("blocked", language_of(text)),
-        )
-    if created:
-        robot_memory_record(user=message.sender, text=text, reply=reply.body)
+    # The turn is remembered in the reply's transaction: once the reply can be seen, the
+    # next question already finds it in the robot's memory.
+    with transaction.atomic():
+        try:
+            reply, created = message_send(
+                sender=robot,
+                conversation_id=message.conversation_id,
+                client_id=client_id,
+                body=body,
+            )
+        except ContentBlocked:
+            # The robot's words pass the same filter as everyone's; say something safe instead.
+            reply, created = message_send(
+                sender=robot,
+                conversation_id=message.conversation_id,
+                client_id=client_id,
+                body=say("blocked", language_of(text)),
+            )
+        if created:
+            robot_memory_record(user=message.sender, text=text, reply=reply.body)
     return reply
 
 

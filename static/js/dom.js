@@ -30,18 +30,27 @@ export function safeUrl(url) {
   }
 }
 
-const PALETTE = ["#e8684a", "#f6bd16", "#5b8ff9", "#5ad8a6", "#9270ca", "#ff9d4d", "#269a99", "#ff99c3"];
+const PALETTE = ["#b94a33", "#94600a", "#3a66cc", "#177a56", "#7a52b3", "#b04e0d", "#1a6f6e", "#c23a7c"];
+const BOT_COLOUR = "#4b5563";
 
-/** Fill an avatar element with the picture, or the first letter on a stable colour. */
-export function fillAvatar(el, { name = "?", url = null, key = 0 } = {}) {
+/** The colour of a letter avatar: stable per key (a user or conversation id) or name. */
+export function avatarColour({ name = "?", key = 0, bot = false } = {}) {
+  if (bot) return BOT_COLOUR;
+  return PALETTE[Math.abs(Number(key) || hash(name)) % PALETTE.length];
+}
+
+/** Fill an avatar element with the picture, or the first letter on a stable colour; the
+ * robot gets a robot face, so it is never mistaken for a person. */
+export function fillAvatar(el, { name = "?", url = null, key = 0, bot = false } = {}) {
   el.replaceChildren();
+  el.classList.toggle("bot", Boolean(bot));
   const src = safeUrl(url);
   if (src) {
     el.append(h("img", { src, alt: "", loading: "lazy" }));
     el.style.background = "";
   } else {
-    el.textContent = Array.from(name.trim() || "?")[0].toUpperCase();
-    el.style.background = PALETTE[Math.abs(Number(key) || hash(name)) % PALETTE.length];
+    el.textContent = bot ? "🤖" : Array.from(name.trim() || "?")[0].toUpperCase();
+    el.style.background = avatarColour({ name, key, bot });
   }
   return el;
 }

@@ -2,10 +2,27 @@
 // beyond our own server, loaded the first time the picker opens.
 import { _, h } from "./dom.js";
 
+// Category names in the reader's language (the vendored data names them in English).
+const GROUP_NAMES = {
+  smileys_emotion: () => _("Smileys and emotion"),
+  people_body: () => _("People and body"),
+  animals_nature: () => _("Animals and nature"),
+  food_drink: () => _("Food and drink"),
+  travel_places: () => _("Travel and places"),
+  activities: () => _("Activities"),
+  objects: () => _("Objects"),
+  symbols: () => _("Symbols"),
+  flags: () => _("Flags"),
+};
+
 const GROUP_ICONS = {
   smileys_emotion: "😀", people_body: "👋", animals_nature: "🐼", food_drink: "🍜",
   travel_places: "🚄", activities: "⚽", objects: "💡", symbols: "❤️", flags: "🏁",
 };
+
+function groupName(group) {
+  return GROUP_NAMES[group.slug] ? GROUP_NAMES[group.slug]() : group.name;
+}
 
 export class EmojiPicker {
   constructor({ root, toggle, dataUrl, onPick }) {
@@ -15,13 +32,15 @@ export class EmojiPicker {
     this.onPick = onPick;
     this.groups = null;
     toggle.addEventListener("click", () => (this.root.hidden ? this.open() : this.close()));
-    root.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") {
+    // Escape closes the picker wherever the focus is (the composer, the grid, the tabs).
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !this.root.hidden) {
         e.stopPropagation();
+        const inside = this.root.contains(document.activeElement);
         this.close();
-        this.toggle.focus();
+        if (inside) this.toggle.focus();
       }
-    });
+    }, true);
     document.addEventListener("pointerdown", (e) => {
       if (!this.root.hidden && !this.root.contains(e.target) && !this.toggle.contains(e.target)) this.close();
     });
@@ -45,6 +64,7 @@ export class EmojiPicker {
   }
 
   close() {
+    if (this.root.hidden) return;
     this.root.hidden = true;
     this.toggle.setAttribute("aria-expanded", "false");
   }
@@ -52,14 +72,15 @@ export class EmojiPicker {
   render(activeSlug) {
     const tabs = h("div", { class: "emoji-tabs", role: "tablist", "aria-label": _("Emoji categories") });
     for (const group of this.groups) {
+      const name = groupName(group);
       tabs.append(h("button", {
-        type: "button", role: "tab", class: "emoji-tab", title: group.name, "aria-label": group.name,
+        type: "button", role: "tab", class: "emoji-tab", title: name, "aria-label": name,
         "aria-selected": String(group.slug === activeSlug),
         onclick: () => { this.render(group.slug); this.root.querySelector(".emoji-grid button")?.focus(); },
       }, GROUP_ICONS[group.slug] || group.emojis[0]?.emoji || "?"));
     }
     const group = this.groups.find((g) => g.slug === activeSlug) || this.groups[0];
-    const grid = h("div", { class: "emoji-grid", role: "tabpanel", "aria-label": group.name });
+    const grid = h("div", { class: "emoji-grid", role: "tabpanel", "aria-label": groupName(group) });
     for (const item of group.emojis) {
       grid.append(h("button", {
         type: "button", class: "emoji", title: item.name, "aria-label": item.name,

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import FriendRequest, Friendship
+from accounts.models import FriendRequest, Friendship, User
 from accounts.selectors import is_blocked
 from tests.factories import UserFactory
 from tests.groups import capture
@@ -140,3 +140,55 @@ def test_schema_documents_the_friend_and_group_endpoints(client):
         b"/api/v1/group-invitations/{invitation_id}/accept/",
     ):
         assert path in response.content
+
+
+def test_a_persons_card_shows_profile_remark_and_relationship(alice, bob):
+    bob.bio, bob.region = "Hiker", "Hangzhou"
+    bob.save()
+    stranger = client_for(alice).get(f"/api/v1/users/{bob.pk}/")
+    assert stranger.status_code == 200
+    assert stranger.json() == {
+        "id": bob.pk,
+        "username": "bob",
+        "nickname": "Bobby",
+        "avatar": None,
+        "bio": "Hiker",
+        "region": "Hangzhou",
+        "gender": "unknown",
+        "is_friend": False,
+        "is_blocked": False,
+    }
+    befriend(alice, bob)
+    client_for(alice).patch(f"/api/v1/friends/{bob.pk}/", {"remark": "Bob from work"})
+    client_for(alice).post("/api/v1/blocks/", {"user": bob.pk})
+    card = client_for(alice).get(f"/api/v1/users/{bob.pk}/").json()
+    assert card["remark"] == "Bob from work"
+    assert card["is_friend"] is True
+    assert card["is_blocked"] is True
+    # Bob's view of Alice carries no remark of Alice's and no block of his own.
+    assert client_for(bob).get(f"/api/v1/users/{alice.pk}/").json()["is_blocked"] is False
+    assert "email" not in card
+
+
+def test_a_card_of_an_unknown_or_deactivated_person_is_404(alice, bob):
+    bob.is_active = False
+    bob.save()
+    assert client_for(alice).get(f"/api/v1/users/{bob.pk}/").json()["code"] == "not_found"
+    assert client_for(alice).get(f"/api/v1/users/{bob.pk}/").status_code == 404
+    assert client_for(alice).get("/api/v1/users/999999/").status_code == 404
+    assert client_for(alice).get(f"/api/v1/users/{2**70}/").status_code == 404
+    assert APIClient().get(f"/api/v1/users/{alice.pk}/").status_code in (401, 403)
+
+
+def test_the_robot_is_marked_in_every_user_object(alice):
+    from chat.services import conversation_robot_ensure
+
+    conversation_robot_ensure(user=alice)
+    robot = User.objects.get(is_robot=True)
+    card = client_for(alice).get(f"/api/v1/users/{robot.pk}/").json()
+    assert card["is_robot"] is True
+    conversations = client_for(alice).get("/api/v1/conversations/").json()
+    peer = next(c["peer"] for c in conversations if c["kind"] == "robot")
+    assert peer["is_robot"] is True
+    # People carry no such field at all (frames stay as small as they were).
+    assert "is_robot" not in client_for(alice).get(f"/api/v1/users/{alice.pk}/").json()

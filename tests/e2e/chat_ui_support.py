@@ -124,7 +124,7 @@ def open_conversation(page, title: str) -> None:  # type: ignore[no-untyped-def]
 
 def wait_chat_loaded(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
-        "window.happychat.state.current && !window.happychat.state.current.loading"
+        "window.happychat.chat.current && !window.happychat.chat.current.loading"
     )
 
 

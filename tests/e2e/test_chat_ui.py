@@ -324,7 +324,7 @@ def test_phone_viewport_works_end_to_end(live_server, live_server_env, new_conte
     send_text(pc, "from the desk")
     expect(phone.locator("#messages .text")).to_have_text(["from my phone", "from the desk"])
     # Touch targets are at least 44 px.
-    for selector in ("#back", "#emoji-toggle", "#image-button", "#send-button", "#mute-toggle"):
+    for selector in ("#back", "#info-open", "#emoji-toggle", "#image-button", "#send-button"):
         box = phone.locator(selector).bounding_box()
         assert box is not None, selector
         assert box["width"] >= 44, selector
@@ -338,10 +338,17 @@ def test_phone_viewport_works_end_to_end(live_server, live_server_env, new_conte
     phone.click("#back")
     expect(phone.locator(".list-pane")).to_be_visible()
     expect(conversation_link(phone, "Ned").locator(".conv-preview")).to_have_text("😀")
-    # Mute from the phone.
+    # Mute from the phone, in the chat's info screen (pushed over the chat, with back).
     open_conversation(phone, "Ned")
-    phone.click("#mute-toggle")
-    expect(phone.locator("#mute-toggle")).to_have_attribute("aria-pressed", "true")
+    phone.click("#info-open")
+    expect(phone).to_have_url(re.compile(r"/chats/\d+/info/$"))
+    expect(phone.locator("#chat-view")).to_be_hidden()
+    expect(phone.locator("#person-name")).to_have_text("Ned")
+    row = phone.locator(".switch-row", has=phone.locator("#mute-toggle"))
+    assert row.bounding_box()["height"] >= 44
+    row.click()
+    expect(phone.locator("#mute-toggle")).to_be_checked()
+    expect(conversation_link(phone, "Ned").locator(".muted-icon")).to_have_count(1)
     muted = run_django(
         live_server_env,
         f"""
@@ -351,6 +358,8 @@ result = ConversationMember.objects.get(user__username={u["max"]!r},
 """,
     )
     assert muted is True
+    phone.locator("#side-root .panel-back").click()
+    expect(phone.locator("#chat-view")).to_be_visible()
 
 
 XSS = [

@@ -133,8 +133,8 @@ def test_logging_out_forgets_the_offline_copy(live_server, live_server_env, new_
     page = context.new_page()
     login(page, live_server.url, name)
     page.wait_for_function("localStorage.getItem('happychat.offline') !== null")
-    page.click("#settings-open")
-    page.locator("#settings-dialog [data-logout] button").click()
+    page.click("#nav-settings")
+    page.click("#logout")
     page.wait_for_url("**/accounts/login/**")
     assert page.evaluate("localStorage.getItem('happychat.offline')") is None
 
@@ -149,7 +149,7 @@ def test_a_push_is_shown_by_the_worker_and_clicking_opens_the_conversation(
     page = context.new_page()
     login(page, live_server.url, name)
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    robot = page.evaluate("[...window.happychat.state.conversations.keys()][0]")
+    robot = page.evaluate("[...window.happychat.store.conversations.keys()][0]")
 
     registration = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     cdp = context.new_cdp_session(page)
@@ -165,7 +165,7 @@ def test_a_push_is_shown_by_the_worker_and_clicking_opens_the_conversation(
         "type": "message",
         "title": "Alice",
         "body": "Lunch at noon?",
-        "url": f"/#/c/{robot}",
+        "url": f"/chats/{robot}/",
         "tag": f"conversation-{robot}",
         "conversation": robot,
     }
@@ -191,7 +191,7 @@ def test_a_push_is_shown_by_the_worker_and_clicking_opens_the_conversation(
             "title": "Alice",
             "body": "Lunch at noon?",
             "tag": f"conversation-{robot}",
-            "url": f"/#/c/{robot}",
+            "url": f"/chats/{robot}/",
         }
     ]
 
@@ -199,10 +199,10 @@ def test_a_push_is_shown_by_the_worker_and_clicking_opens_the_conversation(
     page.evaluate(
         """url => navigator.serviceWorker.dispatchEvent(
              new MessageEvent("message", {data: {type: "open", url}}))""",
-        f"{live_server.url}/#/c/{robot}",
+        f"{live_server.url}/chats/{robot}/",
     )
     page.wait_for_function(
-        f"window.happychat.state.current && window.happychat.state.current.id === {robot}"
+        f"window.happychat.chat.current && window.happychat.chat.current.id === {robot}"
     )
 
 
@@ -223,14 +223,17 @@ def test_a_hidden_tab_notifies_with_sound_unless_the_conversation_is_muted(
     page = receiving.new_page()
     login(page, live_server.url, bob)
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.click("#settings-open")
+    page.click("#nav-settings")
     page.check("#notify-toggle")
-    page.keyboard.press("Escape")
+    page.click("#nav-chats")
     if muted:
         open_conversation(page, "Alice")
-        page.click("#mute-toggle")
-        page.wait_for_selector("#mute-toggle[aria-pressed=true]")
-        page.goto(f"{live_server.url}/#/")
+        page.click("#info-open")
+        page.check("#mute-toggle")
+        page.wait_for_function(
+            "[...window.happychat.store.conversations.values()].some(c => c.muted)"
+        )
+        page.goto(f"{live_server.url}/")
         wait_live(page)
     page.evaluate(
         "window.__visibility = 'hidden'; document.dispatchEvent(new Event('visibilitychange'))"
@@ -238,9 +241,9 @@ def test_a_hidden_tab_notifies_with_sound_unless_the_conversation_is_muted(
 
     open_conversation(sender, "Bob")
     send_text(sender, "Are you there?")
-    conversation = sender.evaluate("window.happychat.state.current.id")
+    conversation = sender.evaluate("window.happychat.chat.current.id")
     page.wait_for_function(
-        f"(window.happychat.state.conversations.get({conversation}) || {{}}).last_message"
+        f"(window.happychat.store.conversations.get({conversation}) || {{}}).last_message"
     )
     page.wait_for_timeout(300)
     notes = page.evaluate("window.__notes")
@@ -254,7 +257,7 @@ def test_a_hidden_tab_notifies_with_sound_unless_the_conversation_is_muted(
                 "title": "Alice",
                 "body": "Are you there?",
                 "tag": f"conversation-{conversation}",
-                "url": f"/#/c/{conversation}",
+                "url": f"/chats/{conversation}/",
             }
         ]
         assert played == 1

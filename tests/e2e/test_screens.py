@@ -1,8 +1,12 @@
-"""Screenshots of the main chat screens: light and dark, PC and phone, English and Chinese.
+"""Every main screen of the shell — chat, contacts, group info, person card, profile,
+settings — on PC and phone, light and dark, English and Chinese.
 
 Written to test-artifacts/screenshots/<screen>-<device>-<theme>-<lang>.png for people to
-look at; each run also checks the screen is laid out (nothing overflows sideways).
+look at. Each screen is also checked: nothing overflows sideways, and axe-core (vendored
+under static/vendor/axe-core) finds no serious or critical accessibility violation.
 """
+
+import json
 
 import pytest
 from playwright.sync_api import expect
@@ -15,21 +19,24 @@ from tests.e2e.chat_ui_support import (
     open_conversation,
     run_django,
     unique,
+    wait_chat_loaded,
 )
 from tests.e2e.conftest import ARTIFACTS
 
 SHOTS = ARTIFACTS / "screenshots"
 DEVICES = {"pc": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
+AXE = "/static/vendor/axe-core/axe.min.js"
 
 
 @pytest.fixture(scope="module")
 def cast(live_server_env):
-    """A user with a friend, a group and some history to show."""
-    me, friend, third = unique("mia"), unique("leo"), unique("zoe")
+    """A user with friends, a group (with the robot), history and a pending request."""
+    me, friend, third, stranger = unique("mia"), unique("leo"), unique("zoe"), unique("sam")
     make_user(live_server_env, me, nickname="Mia")
     make_user(live_server_env, friend, nickname="Leo 李")
     make_user(live_server_env, third, nickname="Zoe")
+    make_user(live_server_env, stranger, nickname="Sam")
     befriend(live_server_env, me, friend)
     befriend(live_server_env, me, third)
     group_conv = make_group(live_server_env, me, "Weekend hiking 周末爬山", [friend, third])
@@ -38,11 +45,16 @@ def cast(live_server_env):
         f"""
 import uuid
 from accounts.models import User
+from friends.services import friend_remark_set, friend_request_send
 from chat.models import Conversation
 from chat.services.messages import message_send
+from groups.models import Group
+from groups.services import group_update
+from robot.services import robot_group_join
 me = User.objects.get(username={me!r})
 leo = User.objects.get(username={friend!r})
 zoe = User.objects.get(username={third!r})
+sam = User.objects.get(username={stranger!r})
 direct = Conversation.objects.filter(kind="direct", members__user=me).filter(
     members__user=leo).get()
 lines = [
@@ -54,45 +66,91 @@ lines = [
 ]
 for sender, body in lines:
     message_send(sender=sender, conversation_id=direct.pk, client_id=str(uuid.uuid4()), body=body)
+group = Group.objects.get(conversation_id={group_conv})
+group_update(user=me, group_id=group.pk, notice="Bring water and a hat. 带水和帽子。")
+robot_group_join(user=me, group_id=group.pk)
 for sender, body in [(zoe, "Who is driving?"), (leo, "I can take three people"),
                      (zoe, "天气预报说周六晴天 ☀️")]:
     message_send(sender=sender, conversation_id={group_conv}, client_id=str(uuid.uuid4()),
                  body=body)
+friend_remark_set(user=me, friend_id=zoe.pk, remark="Zoe (climbing)")
+friend_request_send(from_user=sam, to_user_id=me.pk, message="Hi, we met at the station")
+result = leo.pk
 """,
     )
-    return {"me": me}
+    leo_id = run_django(
+        live_server_env,
+        f"from accounts.models import User\nresult = User.objects.get(username={friend!r}).pk",
+    )
+    return {"me": me, "group_conv": group_conv, "leo_id": leo_id}
+
+
+def check_axe(page, screen: str) -> None:
+    """No serious or critical violation on what is on the screen now."""
+    if not page.evaluate("Boolean(window.axe)"):
+        page.add_script_tag(url=AXE)
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+              .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ") + " :: "
+                            + (n.failureSummary || "").slice(0, 200))}));
+        }"""
+    )
+    assert result == [], f"{screen}: " + json.dumps(result, ensure_ascii=False, indent=1)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("device", ["pc", "phone"])
-def test_main_screens_are_captured(live_server, new_context, cast, device, theme, lang):
+def test_main_screens_are_captured_and_accessible(
+    live_server, new_context, cast, device, theme, lang
+):
     SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = new_context(viewport=DEVICES[device], color_scheme=theme, locale=LOCALES[lang])
     page = ctx.new_page()
     login(page, live_server.url, cast["me"])
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans" if lang == "zh" else "en")
-    page.wait_for_timeout(4500)  # let the login toast fade
+    page.evaluate("document.getElementById('toast')?.remove()")  # the login toast
 
     def shot(screen: str) -> None:
+        page.wait_for_timeout(150)
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
         assert not overflow, f"{screen} overflows sideways"
         page.screenshot(path=str(SHOTS / f"{screen}-{device}-{theme}-{lang}.png"))
+        if lang == "en":
+            check_axe(page, f"{screen}-{device}-{theme}")
 
+    base = live_server.url
     if device == "phone":
         shot("list")
     open_conversation(page, "Leo 李")
     shot("chat")
-    if device == "phone":
-        page.click("#back")
-    open_conversation(page, "Weekend hiking")
+    page.goto(f"{base}/chats/{cast['group_conv']}/")
+    page.wait_for_selector("#chat-view:not([hidden])")
+    wait_chat_loaded(page)
+    expect(page.locator("#chat-count")).to_have_text("(4)")
     shot("group")
     page.click("#emoji-toggle")
     page.wait_for_selector("#emoji-picker .emoji")
     shot("emoji")
     page.keyboard.press("Escape")
-    if device == "phone":
-        page.click("#back")
-    page.click("#settings-open")
-    expect(page.locator("#settings-dialog")).to_be_visible()
+    page.click("#info-open")
+    expect(page.locator("#member-list li")).to_have_count(4)
+    shot("group-info")
+    page.goto(f"{base}/contacts/")
+    expect(page.locator("#friend-list li")).to_have_count(2)
+    shot("contacts")
+    page.goto(f"{base}/contacts/requests/")
+    expect(page.locator("#incoming li")).to_have_count(1)
+    shot("requests")
+    page.goto(f"{base}/people/{cast['leo_id']}/")
+    expect(page.locator("#person-message")).to_be_visible()
+    shot("person")
+    page.goto(f"{base}/me/")
+    expect(page.locator("#profile-form")).to_be_visible()
+    shot("profile")
+    page.goto(f"{base}/settings/")
+    expect(page.locator("#theme-choice")).to_be_visible()
     shot("settings")

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from robot.backends import CircuitBreaker, reset_backends
+from robot.backends import CircuitBreaker, configured_backend, reset_backends
 from robot.services import robot_answer
 from tests.robot.stub_server import stub_server
 
@@ -153,10 +153,20 @@ def test_timeouts_count_as_failures_for_the_breaker(webhook, user, settings):
     settings.ROBOT_REPLY_DEADLINE = 0.3
     webhook.respond = lambda body: (200, {"reply": "slow"}, 1.0)
     for _ in range(3):
-        robot_answer(user=user, text="hello", history=[])
-    assert len(webhook.requests) == 3
-    robot_answer(user=user, text="hello", history=[])
-    assert len(webhook.requests) == 3
+        assert robot_answer(user=user, text="hello", history=[]).source != "webhook"
+    configured = configured_backend()
+    assert configured is not None
+    assert configured[1].is_open
+    # Requests that timed out on our side may still be on their way to the stub (a loaded
+    # machine): let them land before counting.
+    deadline = time.monotonic() + 3
+    while len(webhook.requests) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    asked = len(webhook.requests)
+    assert asked >= 1
+    assert robot_answer(user=user, text="hello", history=[]).source != "webhook"
+    time.sleep(0.3)
+    assert len(webhook.requests) == asked
 
 
 def test_breaker_half_open_failure_reopens_at_once():

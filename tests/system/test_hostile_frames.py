@@ -124,7 +124,7 @@ async def test_invalid_utf8_in_a_text_frame_is_a_clean_protocol_close(served):
         await conn.recv()  # hello
         await conn.send(b'{"type": "ping", "x": "\xff"}', text=True)
         code = await close_code(conn)
-        assert code in {1006, 1007}  # dropped, or "invalid payload data": never 1011
+        assert code == 1007  # "invalid frame payload data" (chat/flow.py), never 1011
         await probe_send(bystander, served["conversation"])
     finally:
         await conn.close()

@@ -732,6 +732,8 @@ export class HappyChatApi {
   /** Change any of nickname, bio, gender, region. */
   updateMe(fields) { return this.request("PATCH", "/api/v1/me/", fields); }
   searchUsers(search) { return this.request("GET", `/api/v1/users/${query({ search })}`); }
+  /** A person's card: User plus bio, region, gender, is_friend, is_blocked. */
+  user(id) { return this.request("GET", `/api/v1/users/${id}/`); }
 
   // friends
   friends() { return this.request("GET", "/api/v1/friends/"); }

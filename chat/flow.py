@@ -1,0 +1,213 @@
+"""Flow control for daphne's WebSockets: what one socket may hold in memory is bounded.
+
+daphne (4.x) has no setting for it: it reads a client's frames as fast as they arrive
+into an unbounded queue for the application, and writes whatever the application sends
+into Twisted's write buffer, which grows without limit while the client does not read
+(the HTTP channel that stays registered as the buffer's producer after the upgrade never
+pauses reading, because to it the upgrade request is still being handled). A client that
+writes and never reads therefore grew a daphne by hundreds of megabytes.
+
+`install()` (called from happychat/asgi.py, so only in a daphne process) patches daphne's
+WebSocket protocol so that each socket gets a `Flow`:
+
+- **Backpressure**: the Flow is the transport's streaming producer. Twisted pauses it when
+  the socket's unsent output passes the buffer size (64 KiB): the server then stops
+  reading that socket, so a client that does not read cannot make it work either. Reading
+  also stops while more than INBOUND_MAX_FRAMES frames wait for the application.
+- **Slow readers**: a socket whose unsent output would pass OUTBOUND_MAX_BYTES (other
+  people's messages keep coming while it does not read) is closed with 4009 and dropped
+  if the close is not answered within a second; what it missed comes back with `sync`.
+- The application sees the Flow as `scope["extensions"]["happychat.flow"]`: bulk output
+  (a `sync` page) waits for `drained()` instead of piling up.
+- Protocol errors (a text frame that is not UTF-8) close with their code (1007) instead
+  of dropping the TCP connection.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from chat.transport import CLOSE_SLOW_READER
+
+logger = logging.getLogger("happychat.flow")
+
+INBOUND_MAX_FRAMES = 64
+INBOUND_POLL_SECONDS = 0.01
+OUTBOUND_MAX_BYTES = 1024 * 1024
+
+
+class Flow:
+    """One socket's flow state; the IPushProducer of its transport."""
+
+    __slots__ = (
+        "_waiters",
+        "closed",
+        "closing",
+        "inbound_full",
+        "outbound_full",
+        "protocol",
+        "reading_paused",
+    )
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.outbound_full = False
+        self.inbound_full = False
+        self.reading_paused = False
+        self.closing = False
+        self.closed = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def attach(self) -> None:
+        """Become the transport's producer (replacing the HTTP channel's stale one)."""
+        transport = self.protocol.transport
+        if getattr(transport, "producer", None) is not None:
+            transport.unregisterProducer()
+        transport.registerProducer(self, True)
+
+    # --- IPushProducer: Twisted calls these as the write buffer fills and drains -------
+
+    def pauseProducing(self) -> None:
+        self.outbound_full = True
+        self._apply()
+
+    def resumeProducing(self) -> None:
+        self.outbound_full = False
+        self._apply()
+        self._wake()
+
+    def stopProducing(self) -> None:
+        self.on_closed()
+
+    # --- inbound ------------------------------------------------------------------------
+
+    def frame_queued(self) -> None:
+        """A frame went to the application: stop reading while too many wait."""
+        if not self.inbound_full and self._inbound() >= INBOUND_MAX_FRAMES:
+            self.inbound_full = True
+            self._apply()
+            asyncio.get_running_loop().call_later(INBOUND_POLL_SECONDS, self._poll_inbound)
+
+    def _inbound(self) -> int:
+        queue = getattr(self.protocol, "application_queue", None)
+        return queue.qsize() if queue is not None else 0
+
+    def _poll_inbound(self) -> None:
+        if self.closed:
+            return
+        if self._inbound() > INBOUND_MAX_FRAMES // 2:
+            asyncio.get_running_loop().call_later(INBOUND_POLL_SECONDS, self._poll_inbound)
+            return
+        self.inbound_full = False
+        self._apply()
+
+    # --- outbound -----------------------------------------------------------------------
+
+    def buffered(self) -> int:
+        """Bytes written to the socket and not yet taken by the kernel."""
+        transport = self.protocol.transport
+        try:
+            return int(len(transport.dataBuffer) - transport.offset + transport._tempDataLen)
+        except AttributeError:  # not a plain TCP transport (TLS in daphne): unknown
+            return 0
+
+    def admit(self, size: int) -> bool:
+        """Whether a frame of `size` bytes may be written; close a slow reader if not."""
+        if self.closing:
+            return False
+        if self.buffered() + size <= OUTBOUND_MAX_BYTES:
+            return True
+        self.closing = True
+        logger.info("closing a slow reader (%d bytes unsent)", self.buffered())
+        # The close frame queues behind what is unsent; autobahn drops the connection
+        # (discarding the buffer) if the close is not answered within its 1 s timeout.
+        self.protocol.sendClose(code=CLOSE_SLOW_READER, reason="Too much unread; sync.")
+        self._wake()
+        return False
+
+    async def drained(self) -> None:
+        """Return once the socket's output is below the buffer size again (or it closed)."""
+        while self.outbound_full and not self.closed and not self.closing:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    def on_closed(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _apply(self) -> None:
+        pause = self.outbound_full or self.inbound_full
+        if pause == self.reading_paused or self.closed:
+            return
+        self.reading_paused = pause
+        transport = self.protocol.transport
+        if pause:
+            transport.pauseProducing()
+        else:
+            transport.resumeProducing()
+
+
+_installed = False
+
+
+def install() -> None:
+    """Give every daphne WebSocket a Flow (idempotent; a no-op outside daphne)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol
+
+    create_application = Server.create_application
+
+    def create_application_with_flow(server: Any, protocol: Any, scope: dict[str, Any]) -> Any:
+        if scope.get("type") == "websocket":
+            protocol.happychat_flow = Flow(protocol)
+            scope.setdefault("extensions", {})["happychat.flow"] = protocol.happychat_flow
+        return create_application(server, protocol, scope)
+
+    on_open = WebSocketProtocol.onOpen
+
+    def on_open_with_flow(protocol: Any) -> None:
+        protocol.failByDrop = False  # close a protocol error with its code (1007 …)
+        protocol.happychat_flow.attach()
+        on_open(protocol)
+
+    on_message = WebSocketProtocol.onMessage
+
+    def on_message_with_flow(protocol: Any, payload: bytes, is_binary: bool) -> None:
+        on_message(protocol, payload, is_binary)
+        protocol.happychat_flow.frame_queued()
+
+    on_close = WebSocketProtocol.onClose
+
+    def on_close_with_flow(protocol: Any, was_clean: bool, code: int, reason: str) -> None:
+        flow = getattr(protocol, "happychat_flow", None)
+        if flow is not None:
+            flow.on_closed()
+        on_close(protocol, was_clean, code, reason)
+
+    handle_reply = WebSocketProtocol.handle_reply
+
+    def handle_reply_with_flow(protocol: Any, message: dict[str, Any]) -> None:
+        flow = getattr(protocol, "happychat_flow", None)
+        if flow is not None and message.get("type") == "websocket.send":
+            data = message.get("text") or message.get("bytes") or ""
+            # A character takes 1 to 4 bytes; len() is the cheap lower bound.
+            if not flow.admit(len(data)):
+                return
+        handle_reply(protocol, message)
+
+    Server.create_application = create_application_with_flow
+    WebSocketProtocol.onOpen = on_open_with_flow
+    WebSocketProtocol.onMessage = on_message_with_flow
+    WebSocketProtocol.onClose = on_close_with_flow
+    WebSocketProtocol.handle_reply = handle_reply_with_flow
