@@ -71,6 +71,7 @@ class Result:
     ack_latencies_ms: list[float] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)  # open loop: how late sends left
     offered_per_s: float = 0.0  # open loop: the rate asked for
+    drained: bool = True  # False: still receiving when the drain gave up (missing not final)
 
     @property
     def rate(self) -> float:
@@ -127,6 +128,7 @@ class Result:
             "delivered_total": self.delivered_total,
             "missing": self.missing,
             "unanswered": self.unanswered,
+            "drained": self.drained,
         }
 
 
@@ -383,10 +385,11 @@ def _clients(rooms: list[list[Endpoint]], window: int, prefix: str) -> list[list
     ]
 
 
-async def _finish(clients: list[Client], receivers: list[asyncio.Task[None]]) -> None:
-    await drain(clients)
+async def _finish(clients: list[Client], receivers: list[asyncio.Task[None]]) -> bool:
+    drained = await drain(clients)
     await asyncio.gather(*(c.ws.close() for c in clients), return_exceptions=True)
     await asyncio.gather(*receivers, return_exceptions=True)
+    return drained
 
 
 def _result(
@@ -445,8 +448,8 @@ async def run_rooms(
     for t in senders:
         t.cancel()
     await asyncio.gather(*senders, return_exceptions=True)
-    await _finish(clients, receivers)
-    return _result(by_room, sending, elapsed)
+    drained = await _finish(clients, receivers)
+    return _result(by_room, sending, elapsed, drained=drained)
 
 
 async def run_open_loop(
@@ -492,8 +495,8 @@ async def run_open_loop(
         k += 1
     if on_measure is not None:
         await on_measure(False)
-    await _finish(clients, receivers)
-    return _result(by_room, clients, seconds, lag_ms=lag, offered_per_s=rate)
+    drained = await _finish(clients, receivers)
+    return _result(by_room, clients, seconds, lag_ms=lag, offered_per_s=rate, drained=drained)
 
 
 async def hold_idle(
@@ -539,9 +542,10 @@ async def hold_idle(
     return len(clients)
 
 
-async def drain(clients: list[Client], *, quiet: float = 1.0, limit: float = 15.0) -> None:
+async def drain(clients: list[Client], *, quiet: float = 1.0, limit: float = 90.0) -> bool:
     """Wait until no ack or message has arrived for `quiet` seconds (at most `limit`), so
-    that every in-flight ack and every delivery the server will still make has landed."""
+    that every in-flight ack and every delivery the server will still make has landed.
+    False if the server was still sending at the limit (then `missing` is not final)."""
     last, quiet_since = -1, time.monotonic()
     deadline = quiet_since + limit
     while time.monotonic() < deadline:
@@ -549,8 +553,9 @@ async def drain(clients: list[Client], *, quiet: float = 1.0, limit: float = 15.
         if total != last:
             last, quiet_since = total, time.monotonic()
         elif time.monotonic() - quiet_since >= quiet:
-            return
+            return True
         await asyncio.sleep(0.1)
+    return False
 
 
 def room_count(clients: int, room: int) -> int:

@@ -299,8 +299,9 @@ def targets_text(records: list[dict[str, Any]]) -> str:
                 )
     missing = [
         f"{r['label']} {r.get('workload', '')}: {r['missing']}"
+        + ("" if r.get("drained", True) else " (drain gave up while deliveries still came)")
         for r in records
-        if r["kind"] in ("throughput", "open_loop") and r["missing"]
+        if r["kind"] in ("throughput", "open_loop") and (r["missing"] or not r.get("drained", True))
     ]
     lines.append(
         "missing after drain: " + ("0 in every run" if not missing else "; ".join(missing))

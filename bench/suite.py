@@ -177,6 +177,11 @@ def _ms(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.1f}"
 
 
+def _missing(record: dict[str, Any]) -> str:
+    # "!" marks a drain that gave up while the server was still sending: not final.
+    return f"{record['missing']:,}" + ("" if record.get("drained", True) else "!")
+
+
 def _cpu(record: dict[str, Any]) -> str:
     value = record.get("cpu_per_1k", math.nan)
     return "–" if math.isnan(value) else f"{value:.2f}"
@@ -206,7 +211,7 @@ def throughput_table(records: list[dict[str, Any]]) -> str:
                 f"{r['acked_per_s']:,.0f}",
                 f"{r['fanout']:.2f}/{r['room'] - 1}",
                 f"{_ms(r['p50_ms'])} / {_ms(r['p99_ms'])}",
-                f"{r['missing']:,}",
+                _missing(r),
                 str(r["errors"]),
                 _cpu(r),
                 "" if r["target"] == HAPPYCHAT[0] else _ratio(mine[0], r),
@@ -226,7 +231,7 @@ def open_loop_table(records: list[dict[str, Any]]) -> str:
             f"{r['delivered']:,}",
             f"{_ms(r['p50_ms'])} / {_ms(r['p99_ms'])} / {_ms(r['max_ms'])}",
             _ms(r["ack_p99_ms"]),
-            f"{r['missing']:,}",
+            _missing(r),
             f"{r['unanswered']:,}",
             f"{_ms(r['lag_p99_ms'])} ms",
             _cpu(r),
