@@ -25,6 +25,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.selectors_auth import socket_credentials_valid
 from accounts.serializers import user_payload
 from chat import events as chat_events
 from chat import presence, selectors, transport, writer
@@ -73,6 +74,7 @@ PRESENCE_TOUCH_SECONDS = 5.0
 TYPING_INTERVAL = 2.0
 
 _Job = tuple[Coroutine[Any, Any, None], Any]
+RESYNC_FRAME = events.encode({"type": "event", "event": "resync", "data": {}})
 
 
 @database_sync_to_async
@@ -113,7 +115,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._inbound = getattr(receive, "__self__", None)
         self._init_state(scope)
         try:
-            if getattr(get_channel_layer(self.channel_layer_alias), "attach", None) is None:
+            layer = get_channel_layer(self.channel_layer_alias)
+            if getattr(layer, "new_direct_channel", None) is None:
                 await super().__call__(scope, receive, send)
             else:
                 await self._serve(scope, receive, send)
@@ -130,8 +133,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
-        self.channel_layer.attach(self.channel_name, self.dispatch)
+        self.channel_name = self.channel_layer.new_direct_channel(self.dispatch)
         self.base_send = send
         try:
             while True:
@@ -146,6 +148,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.last_seen = self.connected_at = time.monotonic()
         self.subscriptions: set[int] = set()
         self.online_registered = False
+        self.presence_pending = False
         self.touched_at = 0.0
         self._typing_sent: dict[int, float] | None = None
         self._presence_seen: dict[int, bool] | None = None
@@ -309,9 +312,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for cid in ids:
             await self.subscribe(cid)
         self.online_registered = True
+        await self.register_presence()
+
+    async def register_presence(self) -> None:
+        """Count this socket online, announcing the user if they just came online.
+
+        Redis may be away (presence degrades, docs/faults.md): then a later heartbeat
+        tries again.
+        """
         self.touched_at = time.monotonic()
-        if await presence.store().add(self.user.pk, self.channel_name):
-            await chat_events.presence(conversation_ids=ids, user_id=self.user.pk, online=True)
+        added = await presence.store().add(self.user.pk, self.channel_name)
+        self.presence_pending = added is None
+        if added:
+            await chat_events.presence(
+                conversation_ids=list(self.subscriptions), user_id=self.user.pk, online=True
+            )
 
     async def after_hello(self) -> None:
         """Tell the new socket which of its direct peers are online now."""
@@ -458,8 +473,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def handle_ping(self, frame: dict[str, Any]) -> None:
         now = time.monotonic()
         if self.online_registered and now - self.touched_at >= PRESENCE_TOUCH_SECONDS:
-            self.touched_at = now
-            await presence.store().touch(self.user.pk, self.channel_name)
+            if self.presence_pending:
+                await self.register_presence()
+            else:
+                self.touched_at = now
+                await presence.store().touch(self.user.pk, self.channel_name)
         await self.send_json({"type": "pong", "server_time": timezone.now().isoformat()})
         if self.user is not None and now - self.subscribed_at > RESUBSCRIBE_SECONDS:
             await self.resubscribe()
@@ -661,6 +679,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if "unsubscribe" in event:
             await self.unsubscribe(event["unsubscribe"])
         await self.send(text_data=event["frame"])
+
+    async def chat_resync(self, event: dict[str, Any]) -> None:
+        """The channel layer may have dropped events (Redis was away): a revocation that
+        never came is applied now, and the client is asked to sync what it missed."""
+        if self.user is None:
+            return
+        valid = await db_read(
+            socket_credentials_valid,
+            user_id=self.user.pk,
+            session_key=self.session_key,
+            token_key=self.token_key,
+        )
+        if not valid:
+            await self.close(code=CLOSE_REVOKED)
+            return
+        await self.send(text_data=RESYNC_FRAME)
 
     async def chat_revoke(self, event: dict[str, Any]) -> None:
         if (

@@ -128,8 +128,9 @@ CHANNEL_LAYERS = {
         {
             # Pub/sub, not the list-based core layer: one PUBLISH per group send and no
             # per-channel queues in Redis. It drops what nobody listens to, which is fine for
-            # a wake-up: the database is the truth and `sync` repairs any gap.
-            "BACKEND": "chat.layers.RedisPubSubLayer",
+            # a wake-up: the database is the truth and `sync` repairs any gap. This subclass
+            # rides out a Redis outage instead of failing every socket (docs/faults.md).
+            "BACKEND": "chat.redis_layer.ResilientRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
         if REDIS_URL
@@ -138,9 +139,10 @@ CHANNEL_LAYERS = {
 }
 CACHES = {
     # The default cache backs throttles and rate limits, so it must survive a restart and
-    # be shared by every process: the database on one machine, Redis on the scale-out path.
+    # be shared by every process: the database on one machine, Redis on the scale-out path
+    # (falling back to each process's memory while Redis is away: docs/faults.md).
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "happychat.cache.ResilientRedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -286,7 +286,10 @@ export class HappyChatClient extends Emitter {
         return this.emit("read", { conversation: frame.conversation, user: frame.user, seq: frame.seq });
       case "typing": return this.emit("typing", { conversation: frame.conversation, user: frame.user });
       case "presence": return this.emit("presence", { user: frame.user, online: frame.online });
-      case "event": return this.emit("event", { event: frame.event, data: frame.data || {} });
+      case "event":
+        // "resync": the server may have missed pushing live frames (its Redis was away).
+        if (frame.event === "resync") this.sync();
+        return this.emit("event", { event: frame.event, data: frame.data || {} });
       case "error": return this._onError(frame);
       default: return undefined;
     }

@@ -371,6 +371,17 @@ test("read, typing, presence and event frames reach subscribers", () => {
   assert.equal(got.event[0].event, "friend_added");
 });
 
+test("a resync event makes the client sync with its cursors", () => {
+  const { adapter, client, got } = connected();
+  adapter.socket.frame({ type: "synced", cursors: { 5: 3 }, has_more: [] });
+  client.setCursor(5, 3);
+  const before = adapter.socket.ofType("sync").length;
+  adapter.socket.frame({ type: "event", event: "resync", data: {} });
+  assert.equal(adapter.socket.ofType("sync").length, before + 1);
+  assert.deepEqual(sync(adapter).cursors, { 5: 3 });
+  assert.equal(got.event[0].event, "resync");
+});
+
 test("typing is throttled per conversation", () => {
   const { adapter, client } = connected();
   client.typing(5);
