@@ -127,9 +127,6 @@ class ReadInput(serializers.Serializer):
 class ReadResult(serializers.Serializer):
     conversation = serializers.IntegerField()
     last_read_seq = serializers.IntegerField()
-    peer_last_read_seq = serializers.IntegerField(
-        allow_null=True, help_text="Direct/robot: how far the other person has read."
-    )
     unread = serializers.IntegerField()
 
 
