@@ -46,7 +46,6 @@ from channels_redis.pubsub import (
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 
 from chat.layers import Handler, deliver
-
 from happychat.redis_health import (
     REDIS_TIMEOUT_SECONDS,
     RETRY_SECONDS,
