@@ -15,7 +15,7 @@
 //
 // Events emitted (detail objects):
 //   status   {status: "connecting"|"open"|"reconnecting"|"closed", attempt}
-//   hello    {user, heartbeat}
+//   hello    {user, heartbeat, limits}
 //   message  {message, live}      each stored message exactly once, in seq order per conversation
 //                                  (change entries excepted: they come as `change`)
 //   change   {entry, target, live} a recall/edit/reaction entry (docs/protocol.md §12) and the
@@ -53,6 +53,16 @@ const PERMANENT_ERRORS = new Set([
 
 /** Message kinds that change an earlier message instead of adding one (docs/protocol.md §12). */
 export const CHANGE_KINDS = new Set(["recall", "edit", "reaction"]);
+/** What the server allows, until its `hello.limits` says otherwise (docs/protocol.md §2.3, §9). */
+export const DEFAULT_LIMITS = Object.freeze({
+  recall_seconds: 120,
+  edit_seconds: 86400,
+  text_max_chars: 5000,
+  image_max_bytes: 10 * 1024 * 1024,
+  file_max_bytes: 20 * 1024 * 1024,
+  forward_max: 50,
+  reactions: ["👍", "❤️", "😂", "😮", "😢", "🙏"],
+});
 // Folded messages kept for folding changes into; the oldest are forgotten past this.
 const MAX_HELD_MESSAGES = 5000;
 
@@ -149,6 +159,8 @@ export class HappyChatClient extends Emitter {
     this.status = "closed";
     this.user = null;
     this.heartbeat = DEFAULT_HEARTBEAT_S;
+    /** The server's limits a UI needs (recall/edit windows, sizes, reactions): from `hello`. */
+    this.limits = { ...DEFAULT_LIMITS };
     this.socket = null;
     this.attempt = 0;
     this.cursors = this._loadCursors(); // conversation id -> newest contiguous seq held
@@ -346,9 +358,10 @@ export class HappyChatClient extends Emitter {
   _onHello(frame) {
     this.user = frame.user;
     this.heartbeat = Number(frame.heartbeat) > 0 ? Number(frame.heartbeat) : DEFAULT_HEARTBEAT_S;
+    if (frame.limits && typeof frame.limits === "object") this.limits = { ...DEFAULT_LIMITS, ...frame.limits };
     this.attempt = 0;
     this._setStatus("open");
-    this.emit("hello", { user: frame.user, heartbeat: this.heartbeat });
+    this.emit("hello", { user: frame.user, heartbeat: this.heartbeat, limits: this.limits });
     this._schedulePing();
     this.sync();
     this._flushOutbox(true);
@@ -600,6 +613,12 @@ export class HappyChatClient extends Emitter {
   async sendImage({ conversation, file, body = "", preview = null, filename }) {
     const upload = await this.api.uploadImage(file, { filename });
     return this.send({ conversation, kind: "image", body, attachment: upload.id, preview });
+  }
+
+  /** Upload a document (PDF, Office, text, archive), then send it as a file message. */
+  async sendFile({ conversation, file, filename, replyTo = null }) {
+    const upload = await this.api.uploadFile(file, { filename });
+    return this.send({ conversation, kind: "file", attachment: upload.id, replyTo });
   }
 
   /** Queue a message; it is persisted and retried until the server acks it. */
@@ -972,6 +991,10 @@ export class HappyChatApi {
   uploadImage(file, { filename } = {}) {
     return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename });
   }
+  /** Upload a document (up to `limits.file_max_bytes`) → Attachment {id, kind: "file", url, name, size, content_type}. */
+  uploadFile(file, { filename } = {}) {
+    return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename, fields: { kind: "file" } });
+  }
   /**
    * Fetch an image URL with this client's credentials (images may be private to members):
    * a temp file path in WeChat, an object URL in a browser, bytes (Uint8Array) in Node.
@@ -1065,8 +1088,9 @@ export function browserAdapter({ baseUrl = "", storage = null } = {}) {
       }
       return fetchJson(fetch, absolute(base, path), init);
     },
-    upload(path, file, { token, field = "file", filename } = {}) {
+    upload(path, file, { token, field = "file", filename, fields = {} } = {}) {
       const form = new FormData();
+      for (const [key, value] of Object.entries(fields)) form.append(key, value);
       form.append(field, file, filename || file.name || "image");
       return this.request("POST", path, form, { token });
     },
@@ -1184,12 +1208,13 @@ export function wechatAdapter({ wx: api = globalThis.wx, baseUrl, socketUrl: wsU
         api.request(options);
       });
     },
-    upload(path, filePath, { token, field = "file" } = {}) {
+    upload(path, filePath, { token, field = "file", fields = {} } = {}) {
       return new Promise((resolve, reject) => {
         api.uploadFile({
           url: absolute(base, path),
           filePath,
           name: field,
+          formData: fields,
           header: auth(token),
           success: (res) => {
             const data = parseJson(res.data);
@@ -1270,9 +1295,10 @@ export function nodeAdapter({ baseUrl, WebSocket: Socket = globalThis.WebSocket,
       }
       return fetchJson(fetchFn, absolute(base, path), init);
     },
-    upload(path, file, { token, field = "file", filename } = {}) {
+    upload(path, file, { token, field = "file", filename, fields = {} } = {}) {
       const blob = file instanceof Blob ? file : new Blob([file]);
       const form = new FormData();
+      for (const [key, value] of Object.entries(fields)) form.append(key, value);
       form.append(field, blob, filename || file.name || "image");
       return this.request("POST", path, form, { token });
     },

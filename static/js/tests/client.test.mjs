@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { HappyChatClient, backoffDelay, foldChange } from "../happychat-client.js";
+import { DEFAULT_LIMITS, HappyChatClient, backoffDelay, foldChange } from "../happychat-client.js";
 
 class FakeSocket {
   constructor(url) {
@@ -533,4 +533,36 @@ test("send carries reply_to and mentions", () => {
   const frame = adapter.socket.ofType("send")[0];
   assert.equal(frame.reply_to, 77);
   assert.deepEqual(frame.mentions, [BOB.id]);
+});
+
+test("hello's limits replace the defaults; until then the defaults hold", () => {
+  const adapter = fakeAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  assert.equal(client.limits.recall_seconds, DEFAULT_LIMITS.recall_seconds);
+  const hellos = [];
+  client.on("hello", (d) => hellos.push(d));
+  client.connect();
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10, limits: { recall_seconds: 30, file_max_bytes: 99 } });
+  assert.equal(client.limits.recall_seconds, 30);
+  assert.equal(client.limits.file_max_bytes, 99);
+  assert.equal(client.limits.edit_seconds, DEFAULT_LIMITS.edit_seconds); // not sent: default kept
+  assert.equal(hellos[0].limits.recall_seconds, 30);
+});
+
+test("a document upload says kind=file and the file message carries its attachment", async () => {
+  const { adapter, client } = connected();
+  const uploads = [];
+  adapter.upload = async (path, file, options) => {
+    uploads.push({ path, file, options });
+    return { id: 9, kind: "file", url: "/api/v1/uploads/9/file/", name: "a.pdf", size: 3 };
+  };
+  await client.sendFile({ conversation: 5, file: "bytes", filename: "a.pdf", replyTo: 3 });
+  assert.equal(uploads[0].path, "/api/v1/uploads/");
+  assert.deepEqual(uploads[0].options.fields, { kind: "file" });
+  assert.equal(uploads[0].options.filename, "a.pdf");
+  const frame = adapter.socket.ofType("send")[0];
+  assert.equal(frame.kind, "file");
+  assert.equal(frame.attachment, 9);
+  assert.equal(frame.reply_to, 3);
 });
