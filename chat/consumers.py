@@ -97,7 +97,6 @@ def _user_for_token(token: str) -> tuple[Any, str] | None:
     return user, auth_token.token_key
 
 
-
 def limits_payload() -> dict[str, Any]:
     """The server's limits a client's UI needs to know (docs/protocol.md §2.3 `hello`)."""
     return {
@@ -109,6 +108,7 @@ def limits_payload() -> dict[str, Any]:
         "forward_max": settings.CHAT_FORWARD_MAX,
         "reactions": list(REACTIONS),
     }
+
 
 class ChatConsumer(AsyncWebsocketConsumer):
     """Authenticate, then dispatch client frames through an explicit table of handlers."""

@@ -4,10 +4,8 @@ reply and jump, @mentions and "[@me]", reactions, files, forward, system message
 One live server and one browser for the file; each test has its own people.
 """
 
-import json
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.chat_ui_support import (
@@ -98,7 +96,9 @@ def test_recall_leaves_a_tombstone_on_both_sides_and_in_the_list(
 
     menu_action(alice, "oops, wrong chat", "recall")
 
-    expect(alice.locator("#messages li.recalled")).to_have_text(re.compile("You recalled a message"))
+    expect(alice.locator("#messages li.recalled")).to_have_text(
+        re.compile("You recalled a message")
+    )
     expect(bob.locator("#messages li.recalled")).to_have_text("Alice recalled a message")
     expect(bubble(bob, "oops, wrong chat")).to_have_count(0)
     expect(conversation_link(alice, "Bob").locator(".conv-preview")).to_have_text(
@@ -276,7 +276,7 @@ result = {{n: user(n).pk for n in [{u["alice"]!r}, {u["bob"]!r}, {u["carol"]!r}]
     sent = bubble(alice, "your turn to pick")
     expect(sent.locator(".mention")).to_have_text("@Carol")
     mentions = alice.evaluate(
-        f"[...window.happychat.chat.current.messages.values()].at(-1).mentions"
+        "[...window.happychat.chat.current.messages.values()].at(-1).mentions"
     )
     assert mentions == [ids[u["carol"]]]
     # Carol's list says [@me] (while muted), and she was notified all the same.
@@ -388,10 +388,11 @@ def test_a_file_is_sent_and_downloaded_by_members_only(live_server, live_server_
         card.click()
     download = info.value
     assert download.suggested_filename == "Trip plan 行程.pdf"
-    assert open(download.path(), "rb").read() == PDF  # noqa: PTH123, SIM115
+    assert open(download.path(), "rb").read() == PDF  # noqa: SIM115
 
     url = card.get_attribute("href")
-    assert url and url.startswith("/api/v1/uploads/")
+    assert url
+    assert url.startswith("/api/v1/uploads/")
     assert eve.request.get(live_server.url + url).status == 404  # a stranger
     anonymous = new_context().request.get(live_server.url + url)
     assert anonymous.status in (401, 403)
@@ -402,7 +403,8 @@ def test_a_file_is_sent_and_downloaded_by_members_only(live_server, live_server_
         """limit => {
           const input = document.getElementById('file-input');
           const data = new DataTransfer();
-          data.items.add(new File([new Uint8Array(limit + 1)], 'huge.zip', {type: 'application/zip'}));
+          const big = new Uint8Array(limit + 1);
+          data.items.add(new File([big], 'huge.zip', {type: 'application/zip'}));
           input.files = data.files;
           input.dispatchEvent(new Event('change'));
         }""",
@@ -488,9 +490,7 @@ def test_system_messages_show_as_chips_in_the_readers_language(
     expect(row.locator(".badge")).to_have_count(0)
     # In Chinese, rendered from the data, not the server's English text.
     open_conversation(zh, "Hikers 2026")
-    expect(zh.locator("#messages li.system-message").last).to_have_text(
-        re.compile("修改群名为")
-    )
+    expect(zh.locator("#messages li.system-message").last).to_have_text(re.compile("修改群名为"))
     # A new friendship starts with "You are now friends".
     open_conversation(alice, "Bob")
     expect(alice.locator("#messages li.system-message")).to_have_text(
@@ -555,3 +555,69 @@ for n in range(23):
     in_chat.locator("a").click()
     expect(alice.locator("#side-root")).to_be_hidden()
     expect(bubble(alice, f"I saw a {word}")).to_have_class(re.compile(r"\bflash\b"))
+
+
+def test_group_admin_recalls_a_members_message_and_only_admins_may_mention_all(
+    live_server, live_server_env, new_context
+):
+    u = people(live_server_env, "alice", "bob", "carol")
+    befriend(live_server_env, u["alice"], u["bob"])
+    befriend(live_server_env, u["alice"], u["carol"])
+    conv = make_group(live_server_env, u["alice"], "Choir", [u["bob"], u["carol"]])
+    seed(
+        live_server_env,
+        f"""
+from groups.models import Group, GroupMember
+from groups.services import group_member_role_set
+group = Group.objects.get(conversation_id={conv})
+group_member_role_set(user=user({u["alice"]!r}), group_id=group.pk,
+                      member_user_id=user({u["bob"]!r}).pk, role=GroupMember.Role.ADMIN)
+send({u["bob"]!r}, {conv}, "Rehearsal moved to Friday")
+send({u["carol"]!r}, {conv}, "buy cheap watches here")
+""",
+    )
+    alice = page_for(new_context, live_server, u["alice"])
+    bob = page_for(new_context, live_server, u["bob"])
+    carol = page_for(new_context, live_server, u["carol"], viewport=PHONE)
+    for page in (alice, bob, carol):
+        open_conversation(page, "Choir")
+        page.wait_for_function(
+            f"(window.happychat.store.members.get("
+            f"window.happychat.store.conversations.get({conv}).group) || []).length === 3"
+        )
+    # Carol (a plain member) may not recall the admin's message.
+    item = bubble(carol, "Rehearsal moved")
+    item.locator(".bubble").dispatch_event(
+        "pointerdown", {"pointerType": "touch", "clientX": 1, "clientY": 1}
+    )
+    expect(carol.locator("#msg-menu [data-action=reply]")).to_be_visible()
+    expect(carol.locator("#msg-menu [data-action=recall]")).to_have_count(0)
+    carol.keyboard.press("Escape")
+    # Bob (an admin) recalls Carol's message: gone for everyone.
+    menu_action(bob, "buy cheap watches", "recall")
+    for page in (alice, bob, carol):
+        expect(bubble(page, "buy cheap watches")).to_have_count(0)
+        expect(page.locator("#messages li.recalled")).to_have_count(1)
+
+    # @all: only the owner and admins are offered "Everyone".
+    carol.locator("#composer-input").type("@")
+    expect(carol.locator("#mention-picker [role=option]")).to_have_count(2)  # Alice, Bob
+    expect(carol.locator("#mention-picker")).not_to_contain_text("Everyone")
+    carol.keyboard.press("Escape")
+    carol.locator("#composer-input").fill("")
+    carol.locator("#back").click()
+
+    composer = alice.locator("#composer-input")
+    composer.type("@")
+    option = alice.locator("#mention-picker [role=option]").first
+    expect(option).to_contain_text("Everyone")
+    option.click()
+    composer.type("concert at 8, be on time")
+    composer.press("Enter")
+    sent = bubble(alice, "concert at 8")
+    expect(sent.locator(".mention")).to_have_text("@all")
+    assert alice.evaluate("[...window.happychat.chat.current.messages.values()].at(-1).mention_all")
+    row = conversation_link(carol, "Choir")
+    expect(row.locator(".mention-mark")).to_have_text("[@me]")
+    open_conversation(carol, "Choir")
+    expect(bubble(carol, "concert at 8").locator(".mention.me")).to_have_text("@all")
