@@ -292,7 +292,7 @@ result = {{n: user(n).pk for n in [{u["alice"]!r}, {u["bob"]!r}, {u["carol"]!r}]
         "window.__visibility = 'visible'; document.dispatchEvent(new Event('visibilitychange'))"
     )
     open_conversation(carol, "Book club")
-    expect(bubble(carol, "your turn to pick").locator(".mention.me")).to_have_text("@Carol")
+    expect(bubble(carol, "your turn to pick").locator(".mention.mention-me")).to_have_text("@Carol")
     carol.locator("#back").click()
     expect(row.locator(".mention-mark")).to_have_count(0)
 
@@ -620,4 +620,4 @@ send({u["carol"]!r}, {conv}, "buy cheap watches here")
     row = conversation_link(carol, "Choir")
     expect(row.locator(".mention-mark")).to_have_text("[@me]")
     open_conversation(carol, "Choir")
-    expect(bubble(carol, "concert at 8").locator(".mention.me")).to_have_text("@all")
+    expect(bubble(carol, "concert at 8").locator(".mention.mention-me")).to_have_text("@all")

@@ -59,7 +59,7 @@ export function textContent(store, conv, message) {
   let at = 0;
   for (const r of ranges) {
     if (r.start > at) p.append(body.slice(at, r.start));
-    p.append(h("span", { class: r.me ? "mention me" : "mention", text: body.slice(r.start, r.end) }));
+    p.append(h("span", { class: r.me ? "mention mention-me" : "mention", text: body.slice(r.start, r.end) }));
     at = r.end;
   }
   if (at < body.length) p.append(body.slice(at));
