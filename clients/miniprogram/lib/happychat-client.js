@@ -992,9 +992,14 @@ export class HappyChatApi {
   uploadImage(file, { filename } = {}) {
     return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename });
   }
-  /** Upload a document → Attachment {id, kind: "file", url, name, size, content_type}. */
+  /**
+   * Upload a document → Attachment {id, kind: "file", url, name, size, content_type}.
+   * `filename` is the name shown (WeChat: pass the chosen file's name, as wx.uploadFile
+   * sends its temp file's); its extension must fit the content.
+   */
   uploadFile(file, { filename } = {}) {
-    return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename, fields: { kind: "file" } });
+    const fields = filename ? { kind: "file", name: filename } : { kind: "file" };
+    return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename, fields });
   }
   /**
    * Fetch an image URL with this client's credentials (images may be private to members):
