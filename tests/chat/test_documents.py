@@ -153,3 +153,11 @@ def test_a_name_field_names_a_document_whose_file_part_has_a_temp_name(alice):
     )
     assert refused.json()["code"] == "invalid_attachment"
     assert Upload.objects.count() == 1
+    # A blank name is no name (the multipart convention): the file part's name is used.
+    blank = client.post(
+        "/api/v1/uploads/",
+        {"file": SimpleUploadedFile("plan.pdf", PDF), "kind": "file", "name": ""},
+        format="multipart",
+    )
+    assert blank.status_code == 201, blank.content
+    assert blank.json()["name"] == "plan.pdf"

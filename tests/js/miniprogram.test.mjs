@@ -304,6 +304,20 @@ test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusal
   assert.equal(mePage.data.user.nickname, "Phone Person");
   assert.equal((await bob.api.user(me.id)).nickname, "Phone Person");
 
+  // WeChat is this account's only way in: unlinking is refused, with the server's reason.
+  assert.deepEqual(mePage.data.wechat, { linked: true, unionid: false });
+  const deletes = () => wx.calls.filter((c) => c.api === "request" && c.method === "DELETE").length;
+  const deletesBefore = deletes();
+  await mePage.onUnlinkWeChat(); // the confirmation is dismissed: nothing is asked of the server
+  assert.equal(deletes(), deletesBefore);
+  assert.equal(lastCall("showModal").title, "Unlink WeChat?");
+  wx.answers.modal.push({ confirm: true });
+  await mePage.onUnlinkWeChat();
+  assert.equal(deletes(), deletesBefore + 1);
+  assert.match(mePage.data.error, /only way into this account/);
+  assert.deepEqual(mePage.data.wechat, { linked: true, unionid: false });
+  assert.equal((await appDef.chat.api.wechatLink()).linked, true);
+
   const token = appDef.chat.token;
   await mePage.onLogout();
   assert.equal(lastCall("reLaunch").url, "/pages/login/login");
@@ -311,4 +325,51 @@ test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusal
   assert.equal(appDef.chat, null);
   const gone = await new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token }).api.me().catch((err) => err);
   assert.equal(gone.status, 401);
+});
+
+test("me page: a password account links WeChat (then logs in with it) and unlinks it; bad codes change nothing", async () => {
+  const login = await page("login/login");
+  login.onUsername({ detail: { value: "dave" } });
+  login.onPassword({ detail: { value: cfg.passwords.dave } });
+  await login.onPasswordLogin();
+  assert.equal(login.data.error, "");
+  assert.equal(appDef.globalData.user.username, "dave");
+  const mePage = await page("me/me");
+  await mePage.onShow();
+  assert.equal(mePage.data.user.username, "dave");
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  const linked = async () => (await appDef.chat.api.wechatLink()).linked;
+
+  // wx.login fails; WeChat refuses the code; the WeChat account is someone else's.
+  await mePage.onLinkWeChat(); // no code from wx.login
+  assert.match(mePage.data.error, /log-in code/);
+  wx.nextLoginCode = "wrong-code";
+  await mePage.onLinkWeChat();
+  assert.match(mePage.data.error, /code/i);
+  wx.nextLoginCode = "ok:openid-miniprogram:other";
+  await mePage.onLinkWeChat();
+  assert.match(mePage.data.error, /another account/);
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  assert.equal(await linked(), false);
+  assert.equal(mePage.data.busy, false);
+
+  wx.nextLoginCode = "ok:openid-dave:union-dave";
+  await mePage.onLinkWeChat();
+  assert.equal(mePage.data.error, "");
+  assert.deepEqual(mePage.data.wechat, { linked: true, unionid: true });
+  assert.equal(await linked(), true);
+  // The link works: a WeChat log-in on another phone is dave's.
+  const phone = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }) });
+  const viaWeChat = await phone.api.loginWithWeChat("ok:openid-dave");
+  assert.equal(viaWeChat.user.id, cfg.users.dave.id);
+
+  // dave has a password, so unlinking is allowed.
+  wx.answers.modal.push({ confirm: true });
+  await mePage.onUnlinkWeChat();
+  assert.equal(mePage.data.error, "");
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  assert.equal(await linked(), false);
+  await mePage.onShow(); // the server agrees after a reload
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  await mePage.onLogout();
 });
