@@ -231,6 +231,32 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   room.onUnload();
 });
 
+test("chat room: a message the server refuses stays, marked failed, until sent again or deleted", async () => {
+  const room = await page("chat/chat", { id: String(conv) });
+  const storedBefore = (await bob.api.history(conv, { limit: 1 })).results.at(-1).seq;
+  const toasts = () => wx.calls.filter((c) => c.api === "showToast").length;
+  let seen = toasts();
+  room.onInput({ detail: { value: "x".repeat(5001) } }); // over the 5,000 characters of a text
+  room.onSend();
+  await until(() => room.data.pending.length === 1 && room.data.pending[0].failed, 5000, "marked failed");
+  assert.ok(toasts() > seen && lastCall("showToast").title, "the server's reason is shown");
+  assert.equal(appDef.chat.outbox.length, 1, "kept: nothing the user typed is lost");
+
+  seen = toasts();
+  await room.onRetry(tap({ id: room.data.pending[0].id })); // dismissed: nothing changes
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Send again", "Delete"]);
+  assert.equal(room.data.pending[0].failed, true);
+  wx.answers.actionSheet.push(0); // send again: refused again, still kept
+  await room.onRetry(tap({ id: room.data.pending[0].id }));
+  await until(() => toasts() > seen && room.data.pending[0] && room.data.pending[0].failed, 5000, "refused again");
+  wx.answers.actionSheet.push(1); // delete
+  await room.onRetry(tap({ id: room.data.pending[0].id }));
+  assert.deepEqual(room.data.pending, []);
+  assert.equal(appDef.chat.outbox.length, 0);
+  assert.equal((await bob.api.history(conv, { limit: 1 })).results.at(-1).seq, storedBefore, "nothing stored");
+  room.onUnload();
+});
+
 test("chat room: a quote whose original is not loaded yet jumps there through history around it", async () => {
   const target = (await bob.api.history(conv, { limit: 200 })).results.find((m) => m.body === "fixed");
   for (let n = 0; n < 32; n += 1) await bob.api.postMessage(conv, { id: `fill-${n}-${Date.now()}`, body: `filler ${n}` });

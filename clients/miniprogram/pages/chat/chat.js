@@ -219,8 +219,19 @@ Page({
     this.setData({ draft: "", showEmoji: false, replyTo: null });
   },
 
-  onRetry(e) {
-    app.client().retry(e.currentTarget.dataset.id);
+  /** A message the server refused stays in the outbox until the user retries or deletes it. */
+  async onRetry(e) {
+    const { id } = e.currentTarget.dataset;
+    let tapIndex;
+    try {
+      ({ tapIndex } = await new Promise((resolve, reject) =>
+        wx.showActionSheet({ itemList: ["Send again", "Delete"], success: resolve, fail: reject }),
+      ));
+    } catch {
+      return; // dismissed: it stays, marked failed
+    }
+    if (tapIndex === 0) app.client().retry(id);
+    else app.client().discard(id);
   },
 
   onCancelReply() {
