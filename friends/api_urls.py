@@ -6,7 +6,7 @@ from friends import api
 
 urlpatterns = [
     path("users/", api.UserSearchApi.as_view(), name="api-users-search"),
-    path("users/<int:user_id>/", api.UserDetailApi.as_view(), name="api-user"),
+    path("users/<id:user_id>/", api.UserDetailApi.as_view(), name="api-user"),
     path("friends/", api.FriendListApi.as_view(), name="api-friends"),
     path("friends/<id:user_id>/", api.FriendDetailApi.as_view(), name="api-friend"),
     path("friend-requests/", api.FriendRequestListApi.as_view(), name="api-friend-requests"),

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "happychat.middleware.ContentSecurityPolicyMiddleware",
     # Before anything that may answer early, so preflights and errors carry the grant too.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -219,6 +221,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MessageKindEnum": "chat.models.Message.Kind",
+        "SendKindEnum": [("text", "text"), ("image", "image"), ("file", "file")],
+        "AttachmentKindEnum": [("image", "image"), ("file", "file")],
+    },
+    # PATCH bodies document their real required fields (the views are not partial updates).
+    "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "happychat.schema.add_error_responses",
+    ],
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
     },
@@ -296,6 +309,13 @@ CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
 # Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
 # contend with the event loop for the GIL and slow deliveries: scale out with processes.
 CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
+# How long after sending a sender may recall (seconds), and edit a text message.
+CHAT_RECALL_SECONDS = env.int("CHAT_RECALL_SECONDS", default=120)
+CHAT_EDIT_SECONDS = env.int("CHAT_EDIT_SECONDS", default=86400)
+# Documents sent as `file` messages (PDF, Office, text, archives).
+CHAT_FILE_MAX_BYTES = env.int("CHAT_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+# Messages one forward may carry.
+CHAT_FORWARD_MAX = 50
 ROBOT_USERNAME = "robot"
 
 # --- Robot (robot/) --------------------------------------------------------------------
@@ -382,6 +402,25 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Every page: no inline script or style, nothing from other origins, never framed. The
+# middleware adds the page's own ws:// or wss:// origin to connect-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 
 LOGGING = {

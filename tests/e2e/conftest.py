@@ -109,6 +109,9 @@ def new_context(browser, request):
 
     def make(**kwargs):
         kwargs.setdefault("locale", "en-US")
+        # Playwright's string predicates (wait_for_function) are evaluated like eval(),
+        # which the site's CSP forbids; tests/e2e/test_csp.py checks the CSP without this.
+        kwargs.setdefault("bypass_csp", True)
         ctx = browser.new_context(**kwargs)
         contexts.append(ctx)
         return ctx
