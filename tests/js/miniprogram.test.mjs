@@ -134,6 +134,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
 
   bob.send({ conversation: conv, body: "nice picture" });
   await until(() => room.data.messages.some((m) => m.body === "nice picture" && !m.mine), 5000, "live reply");
+  assert.equal(room.data.scrollTo, `m${room.data.messages.at(-1).seq}`, "the view follows a new message");
   const seqs = room.data.messages.map((m) => m.seq);
   assert.equal(new Set(seqs).size, seqs.length, "a message shown twice");
   await until(async () => (await appDef.chat.api.conversation(conv)).unread === 0, 5000, "read");

@@ -159,6 +159,7 @@ Page({
   /** Show stored messages (new ones once each, changed ones replaced), in seq order. */
   add(messages) {
     let rows = this.data.messages;
+    const newestBefore = rows.length ? rows[rows.length - 1].seq : 0;
     let changed = false;
     for (const m of messages) {
       if (m.kind === "recall" || m.kind === "edit" || m.kind === "reaction") continue;
@@ -172,7 +173,9 @@ Page({
     }
     if (!changed) return;
     rows.sort((a, b) => a.seq - b.seq);
-    this.setData({ messages: rows });
+    const newest = rows.length ? rows[rows.length - 1].seq : 0;
+    // Something newer than what was shown: follow it (older pages and changes stay put).
+    this.setData(newest > newestBefore ? { messages: rows, scrollTo: `m${newest}` } : { messages: rows });
     for (const m of messages) {
       if (m.attachment && m.attachment.kind === "image" && !m.recalled) this.loadImage(m.id, m.attachment.thumbnail_url);
     }
