@@ -134,6 +134,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
 
   bob.send({ conversation: conv, body: "nice picture" });
   await until(() => room.data.messages.some((m) => m.body === "nice picture" && !m.mine), 5000, "live reply");
+  assert.equal(room.data.scrollTo, `m${room.data.messages.at(-1).seq}`, "the view follows a new message");
   const seqs = room.data.messages.map((m) => m.seq);
   assert.equal(new Set(seqs).size, seqs.length, "a message shown twice");
   await until(async () => (await appDef.chat.api.conversation(conv)).unread === 0, 5000, "read");
@@ -295,6 +296,46 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
   await bob.recall(bobSeen.find((m) => m.body === "never mind").id);
   await until(() => row(conv).preview === "Bob recalled a message", 5000, "recalled preview");
   list.onUnload();
+});
+
+test("group chat: '@' opens the member picker; mentions go as user ids, @all only for owners and admins", async () => {
+  const lunch = (await appDef.chat.api.conversations()).find((c) => c.title === "Lunch club");
+  const room = await page("chat/chat", { id: String(lunch.id) });
+  room.onInput({ detail: { value: "hi" } });
+  assert.deepEqual(room.data.picker, [], "no picker without an @");
+  room.onInput({ detail: { value: "hi @" } });
+  // A plain member: the others, no "All members".
+  assert.deepEqual(room.data.picker, [{ id: cfg.users.bob.id, name: "Bob" }]);
+  room.onPickMention(tap({ id: cfg.users.bob.id }));
+  assert.equal(room.data.draft, "hi @Bob ");
+  assert.deepEqual(room.data.picker, []);
+  room.onInput({ detail: { value: "hi @Bob see you" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "hi @Bob see you"), 5000, "bob gets the mention");
+  const mention = bobSeen.find((m) => m.body === "hi @Bob see you");
+  assert.deepEqual([mention.mentions, mention.mention_all], [[cfg.users.bob.id], false]);
+  assert.equal((await bob.api.conversation(lunch.id)).mentioned, true);
+  // A mention deleted from the draft is not sent.
+  room.onInput({ detail: { value: "@" } });
+  room.onPickMention(tap({ id: cfg.users.bob.id }));
+  room.onInput({ detail: { value: "changed my mind" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "changed my mind"), 5000, "plain message");
+  assert.deepEqual(bobSeen.find((m) => m.body === "changed my mind").mentions, []);
+  room.onUnload();
+
+  // The owner of a group may mention everyone.
+  const book = await appDef.chat.api.createGroup({ name: "Book club", members: [cfg.users.bob.id], isPublic: false });
+  const owned = await page("chat/chat", { id: String(book.conversation) });
+  owned.onInput({ detail: { value: "@" } });
+  assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }, { id: cfg.users.bob.id, name: "Bob" }]);
+  owned.onPickMention(tap({ id: "all" }));
+  owned.onInput({ detail: { value: "@all meeting at 8" } });
+  owned.onSend();
+  await until(() => bobSeen.some((m) => m.body === "@all meeting at 8"), 5000, "bob gets @all");
+  assert.equal(bobSeen.find((m) => m.body === "@all meeting at 8").mention_all, true);
+  await until(() => owned.data.messages.some((m) => m.mine && m.body === "@all meeting at 8"), 5000, "own @all shown");
+  owned.onUnload();
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {
