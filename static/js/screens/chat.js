@@ -363,7 +363,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
     }
     const forwarded = forwardedLine(store, message);
     if (forwarded) bubble.append(forwarded);
-    if (message.reply) bubble.append(quoteBlock(store, message, (seq) => jumpTo(seq)));
+    if (message.reply) bubble.append(quoteBlock(store, message, (seq) => jumpTo(seq), view.messages.get(message.reply.seq)));
     const time = h("time", { datetime: message.created_at, text: timeFmt.format(new Date(message.created_at)) });
     const meta = h("span", { class: "meta" });
     if (message.edited) meta.append(h("span", { class: "edited", text: _("edited") }));
