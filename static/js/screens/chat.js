@@ -799,7 +799,9 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
   function toggleSelected(message) {
     if (!selecting || !isContent(message)) return;
     if (selecting.has(message.seq)) selecting.delete(message.seq);
-    else selecting.add(message.seq);
+    else if (selecting.size >= store.limits.forward_max) {
+      toast(fmt(_("You can forward at most %(count)s messages at once."), { count: store.limits.forward_max }), { error: true });
+    } else selecting.add(message.seq);
     const box = $("messages").querySelector(`li[data-seq="${message.seq}"] .select-box`);
     if (box) box.checked = selecting.has(message.seq);
     renderSelectBar();
