@@ -6,6 +6,7 @@ check `access_upload` before answering with the bytes or a short-lived signed UR
 goes through the field's storage, so the local disk and S3 behave the same.
 """
 
+import logging
 import uuid
 from typing import Any, cast
 
@@ -22,8 +23,16 @@ from accounts.models import User
 from chat.models import ConversationMember, Message, Upload
 from happychat.errors import Busy, InvalidAttachment, NotFound
 from happychat.images import EncodedImage, process_image
-from happychat.media import StorageUnavailable, stored_file_response
+from happychat.media import (
+    StorageUnavailable,
+    delete_stored_on_commit,
+    storage_errors,
+    storage_writes,
+    stored_file_response,
+)
 from happychat.validators import id_or_none
+
+logger = logging.getLogger("happychat.uploads")
 
 MAX_SIDE = 4096
 THUMBNAIL_SIDE = 320
@@ -47,10 +56,13 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
         content_type=image.content_type,
         size=len(image.content),
     )
-    # The user's file name is never used: it may carry personal data or path tricks.
-    upload.image.save(_random_name(image), ContentFile(image.content), save=False)
     try:
-        upload.thumbnail.save(_random_name(thumbnail), ContentFile(thumbnail.content), save=False)
+        with storage_writes():
+            # The user's file name is never used: it may carry personal data or path tricks.
+            upload.image.save(_random_name(image), ContentFile(image.content), save=False)
+            upload.thumbnail.save(
+                _random_name(thumbnail), ContentFile(thumbnail.content), save=False
+            )
         with transaction.atomic():
             upload.save()
     except BaseException:
@@ -58,6 +70,24 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
         _delete_files(upload)
         raise
     return upload
+
+
+def upload_delete(*, upload_id: int) -> bool:
+    """Delete an upload that no message carries any more: its row now, its stored image and
+    thumbnail after commit (on every storage backend). Return whether it was deleted.
+
+    Recalling an image message lets go of the upload first (the message's attachment
+    becomes null), then calls this; an upload still carried by another message stays.
+    """
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
+        if upload is None or Message.objects.filter(attachment_id=upload_id).exists():
+            return False
+        names = [upload.image.name or "", upload.thumbnail.name or ""]
+        storage = upload.image.storage
+        upload.delete()
+        delete_stored_on_commit(storage, names)
+    return True
 
 
 def upload_payload(upload: Upload) -> dict[str, Any]:
@@ -133,4 +163,7 @@ def _random_name(encoded: EncodedImage) -> str:
 def _delete_files(upload: Upload) -> None:
     for field in (upload.image, upload.thumbnail):
         if field.name:
-            field.storage.delete(field.name)
+            try:
+                field.storage.delete(field.name)
+            except storage_errors():
+                logger.warning("could not delete %s now (media_cleanup will)", field.name)

@@ -1,0 +1,279 @@
+"""Media in S3-compatible storage (MEDIA_STORAGE=s3), against moto's server on loopback.
+
+The scale-out path (PostgreSQL, Redis, two daphnes) with the bucket: an image uploaded
+through one daphne is fetched by a member through the other, strangers and anonymous
+clients are refused, deleting an upload removes its objects; the local → bucket copy
+command is re-runnable; with the bucket down, uploads are a retryable `busy` while text
+still sends.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.servers import PYTHON, ROOT
+from tests.system.conftest import Site, base_env, create_pg_database
+from tests.system.s3 import MotoS3
+from tests.system.wsclient import WS
+
+
+def photo(size: tuple[int, int] = (900, 600), colour: tuple[int, int, int] = (30, 140, 90)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}"}
+
+
+def upload(url: str, token: str, data: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{url}/api/v1/uploads/",
+        headers=auth(token),
+        files={"file": ("p.png", data, "image/png")},
+        timeout=60,
+    )
+
+
+def django_run(env: dict[str, str], code: str) -> str:
+    """Run Python in a Django process with the site's environment; return its stdout."""
+    done = subprocess.run(
+        [PYTHON, "-c", "import django; django.setup()\n" + code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "happychat.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def s3(tmp_path: Path) -> Iterator[MotoS3]:
+    server = MotoS3(tmp_path / "moto.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_site(postgres_server, redis_server, s3: MotoS3, tmp_path: Path) -> Iterator[Site]:
+    """The scale-out path with its media in the bucket."""
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushall()
+    env = base_env(
+        tmp_path,
+        DATABASE_URL=create_pg_database(postgres_server),
+        REDIS_URL=redis_server.url,
+        **s3.env(),
+    )
+    site = Site(env, tmp_path)
+    yield site
+    site.close()
+
+
+async def test_an_image_uploaded_through_one_daphne_is_fetched_through_the_other(
+    s3_site: Site, s3: MotoS3, tmp_path: Path
+):
+    world = s3_site.seed(
+        users=["amy", "bo", "cy"],
+        friends=[["amy", "bo"]],
+        groups=[{"name": "pics", "owner": "amy", "members": ["bo"]}],
+    )
+    tok = {name: u["token"] for name, u in world["users"].items()}
+    group = world["groups"]["pics"]["conversation"]
+    one, two = s3_site.daphne(), s3_site.daphne()
+
+    data = photo()
+    created = upload(one.url, tok["amy"], data)
+    assert created.status_code == 201, created.text
+    attachment = created.json()
+    keys = s3.object_keys()
+    assert len(keys) == 2  # the image and its thumbnail, in the bucket
+    assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*.*"))
+
+    amy = await WS.open(one.ws_url, tok["amy"])
+    bo = await WS.open(two.ws_url, tok["bo"])
+    try:
+        frame = {
+            "type": "send",
+            "id": "pic-1",
+            "conversation": group,
+            "kind": "image",
+            "attachment": attachment["id"],
+        }
+        ack = await amy.request(frame, "ack")
+        got = await bo.expect("message", where=lambda f: f["message"]["id"] == ack["message"]["id"])
+    finally:
+        await amy.close()
+        await bo.close()
+    sent = got["message"]["attachment"]
+    assert sent["url"] == f"/api/v1/uploads/{attachment['id']}/file/"
+
+    with httpx.Client(base_url=two.url, timeout=30) as client:
+        for which in ("url", "thumbnail_url"):
+            redirect = client.get(sent[which], headers=auth(tok["bo"]))
+            assert redirect.status_code == 302, redirect.text
+            location = redirect.headers["location"]
+            assert location.startswith(s3.url + "/")
+            assert "X-Amz-Expires=300" in location  # short-lived
+            assert redirect.headers["cache-control"].startswith("private")
+            # Following it sends no Authorization to the bucket (another origin).
+            fetched = client.get(sent[which], headers=auth(tok["bo"]), follow_redirects=True)
+            assert fetched.status_code == 200
+            picture = Image.open(io.BytesIO(fetched.content))
+            if which == "url":
+                assert picture.size == (900, 600)
+            else:
+                assert max(picture.size) == 320
+        # A stranger and an anonymous client get nothing, not even a signed URL.
+        assert client.get(sent["url"], headers=auth(tok["cy"])).status_code == 404
+        assert client.get(sent["thumbnail_url"], headers=auth(tok["cy"])).status_code == 404
+        assert client.get(sent["url"]).status_code == 401
+        # Nothing in the bucket is public.
+        for key in keys:
+            grants = s3.client().get_object_acl(Bucket="happychat-media", Key=key)["Grants"]
+            assert all("AllUsers" not in str(g.get("Grantee")) for g in grants)
+
+        # Avatars are public, through our stable URL on either daphne.
+        me = client.patch(
+            "/api/v1/me/",
+            headers=auth(tok["amy"]),
+            files={"avatar": ("a.png", photo((300, 300)), "image/png")},
+        )
+        assert me.status_code == 200, me.text
+        avatar = me.json()["avatar"]
+        assert avatar.startswith("/media/avatars/")
+        shown = httpx.get(one.url + avatar, follow_redirects=True, timeout=30)
+        assert shown.status_code == 200
+        assert Image.open(io.BytesIO(shown.content)).size == (256, 256)
+
+    # Deleting the upload (as recall will, once its message lets go) removes its objects.
+    django_run(
+        s3_site.env,
+        f"""
+from chat.models import Message
+from chat.uploads import upload_delete
+Message.objects.filter(attachment_id={attachment["id"]}).update(attachment=None)
+assert upload_delete(upload_id={attachment["id"]})
+""",
+    )
+    assert not keys & s3.object_keys()
+
+
+async def test_with_the_bucket_down_uploads_are_busy_and_text_still_sends(
+    s3_site: Site, s3: MotoS3
+):
+    world = s3_site.seed(users=["dee", "eli"], friends=[["dee", "eli"]])
+    token = world["users"]["dee"]["token"]
+    server = s3_site.daphne()
+    assert upload(server.url, token, photo()).status_code == 201
+
+    s3.stop()
+    refused = upload(server.url, token, photo((400, 300)))
+
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["code"] == "busy"
+    assert refused.json()["retryable"] is True
+    ws = await WS.open(server.ws_url, token)
+    try:
+        frame = {
+            "type": "send",
+            "id": "t-1",
+            "conversation": world["direct"]["dee:eli"],
+            "body": "text does not need the bucket",
+        }
+        ack = await ws.request(frame, "ack", timeout=10)
+    finally:
+        await ws.close()
+    assert ack["message"]["body"] == "text does not need the bucket"
+
+
+def test_local_media_moves_into_the_bucket_and_the_copy_can_run_again(
+    sqlite_site: Site, s3: MotoS3, tmp_path: Path
+):
+    world = sqlite_site.seed(users=["fay"])
+    token = world["users"]["fay"]["token"]
+    local = sqlite_site.daphne()
+    uploads = [upload(local.url, token, photo(colour=(i * 40, 10, 10))).json() for i in range(3)]
+    me = httpx.patch(
+        f"{local.url}/api/v1/me/",
+        headers=auth(token),
+        files={"avatar": ("a.png", photo((300, 300)), "image/png")},
+        timeout=30,
+    )
+    assert me.status_code == 200
+    local.stop()
+    media = Path(sqlite_site.env["MEDIA_ROOT"])
+    files = {str(p.relative_to(media)): p.read_bytes() for p in media.rglob("*") if p.is_file()}
+    assert len(files) == 3 * 2 + 1
+    env = {**sqlite_site.env, **s3.env()}
+
+    first = manage(env, "media_to_s3")
+    second = manage(env, "media_to_s3")
+
+    assert first.returncode == 0, first.stderr
+    assert "Copied 7 files" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "Copied 0 files to the bucket; 7 were already there" in second.stdout
+    assert s3.object_keys() == set(files)  # nothing lost, nothing twice
+    for key, content in files.items():
+        assert s3.read(key) == content
+    assert {p for p in media.rglob("*") if p.is_file()}  # the local copy stays
+
+    # The same database now serves its old uploads from the bucket.
+    moved = sqlite_site.daphne(**s3.env())
+    for item in uploads:
+        fetched = httpx.get(
+            moved.url + item["url"], headers=auth(token), follow_redirects=True, timeout=30
+        )
+        assert fetched.status_code == 200
+        assert fetched.content == files[s3_key_of(fetched.url)]
+
+
+def s3_key_of(url: httpx.URL) -> str:
+    """The object key of a path-style presigned URL: /<bucket>/<key>."""
+    return url.path.split("/", 2)[2]
+
+
+def test_without_redirects_the_server_proxies_the_bytes_from_the_bucket(s3_site: Site, s3: MotoS3):
+    world = s3_site.seed(users=["gil"])
+    token = world["users"]["gil"]["token"]
+    server = s3_site.daphne(MEDIA_S3_REDIRECT="False")
+    created = upload(server.url, token, photo((500, 400))).json()
+
+    fetched = httpx.get(server.url + created["url"], headers=auth(token), timeout=30)
+
+    assert fetched.status_code == 200
+    assert fetched.headers["content-type"] == "image/jpeg"
+    assert fetched.headers["cache-control"].startswith("private")
+    key = next(k for k in s3.object_keys() if s3.read(k) == fetched.content)
+    assert key.startswith("uploads/")
+    again = httpx.get(
+        server.url + created["url"],
+        headers={**auth(token), "If-None-Match": fetched.headers["etag"]},
+        timeout=30,
+    )
+    assert again.status_code == 304
