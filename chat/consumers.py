@@ -21,14 +21,16 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors_auth import socket_credentials_valid
 from accounts.serializers import user_payload
 from chat import events as chat_events
-from chat import presence, selectors, writer
+from chat import presence, selectors, transport, writer
 from chat.serializers import message_payload
+from chat.services.changes import message_edit, message_react, message_recall
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
     CLOSE_ABUSE,
@@ -76,6 +78,13 @@ _Job = tuple[Coroutine[Any, Any, None], Any]
 RESYNC_FRAME = events.encode({"type": "event", "event": "resync", "data": {}})
 
 
+def _change_payloads(*, service: Any, **kwargs: Any) -> tuple[dict[str, Any] | None, Any]:
+    """Run a change service on the writer thread and encode its entry and folded target there
+    (they read related rows, which the event loop must not)."""
+    target, entry = service(**kwargs)
+    return (message_payload(entry) if entry is not None else None), message_payload(target)
+
+
 @database_sync_to_async
 def _user_for_token(token: str) -> tuple[Any, str] | None:
     from knox.auth import TokenAuthentication
@@ -98,6 +107,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "sync": "handle_sync",
         "read": "handle_read",
         "typing": "handle_typing",
+        "recall": "handle_recall",
+        "edit": "handle_edit",
+        "react": "handle_react",
     }
     # Frames allowed before authentication; everything else waits for `auth`.
     anonymous_types = frozenset({"auth", "ping"})
@@ -114,33 +126,124 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._inbound = getattr(receive, "__self__", None)
         self._init_state(scope)
         try:
-            await super().__call__(scope, receive, send)
+            layer = get_channel_layer(self.channel_layer_alias)
+            if getattr(layer, "new_direct_channel", None) is None:
+                await super().__call__(scope, receive, send)
+            else:
+                await self._serve(scope, receive, send)
         finally:
+            transport.unwatch(self)
             await self.cleanup()
 
+    async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' consumer loop, for a layer that hands this socket's events to
+        `dispatch` itself (HappyChat's layers): only the client's frames are awaited here.
+
+        Channels' own loop also waits on the layer for the socket's channel: a queue and a
+        task per socket, and a new task and `asyncio.wait` per frame.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = self.channel_layer.new_direct_channel(self.dispatch)
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
     def _init_state(self, scope: Any) -> None:
-        self.last_seen = time.monotonic()
+        # Kept small: an idle socket is most sockets. What only some sockets use (a write
+        # queue, rate limits of rarer frames, typing and presence memory) is made on first
+        # use; timers are one sweep per process (transport.watch), not one per socket.
+        self.last_seen = self.connected_at = time.monotonic()
         self.subscriptions: set[int] = set()
-        self.watchdog: asyncio.Task[None] | None = None
         self.online_registered = False
         self.presence_pending = False
         self.touched_at = 0.0
-        self.typing_sent: dict[int, float] = {}
-        self.presence_seen: dict[int, bool] = {}
-        self.send_bucket = TokenBucket(settings.CHAT_SEND_RATE, settings.CHAT_SEND_BURST)
-        self.sync_bucket = TokenBucket(settings.CHAT_SYNC_RATE, settings.CHAT_SYNC_BURST)
-        self.read_bucket = TokenBucket(settings.CHAT_READ_RATE, settings.CHAT_READ_BURST)
-        self.bad_frames = Strikes(MAX_BAD_FRAMES, BAD_FRAMES_FORGIVEN_PER_SECOND)
-        self.refused_sends = Strikes(MAX_REFUSED_SENDS, REFUSED_SENDS_FORGIVEN_PER_SECOND)
-        self.pipelined_syncs = Strikes(MAX_PIPELINED_SYNCS, PIPELINED_SYNCS_FORGIVEN_PER_SECOND)
-        self.deferred_reads: dict[int, int] = {}
+        self._typing_sent: dict[int, float] | None = None
+        self._presence_seen: dict[int, bool] | None = None
+        self._send_bucket: TokenBucket | None = None
+        self._sync_bucket: TokenBucket | None = None
+        self._read_bucket: TokenBucket | None = None
+        self._bad_frames: Strikes | None = None
+        self._refused_sends: Strikes | None = None
+        self._pipelined_syncs: Strikes | None = None
+        self._deferred_reads: dict[int, int] | None = None
         self.read_flusher: asyncio.Task[None] | None = None
-        self.jobs: asyncio.Queue[_Job] = asyncio.Queue(maxsize=MAX_PENDING_WRITES)
+        self.jobs: asyncio.Queue[_Job] | None = None
         self.worker: asyncio.Future[None] | None = None
-        self.subscribed_at = time.monotonic()
+        self.subscribed_at = self.last_seen
         self.closing = False
         # daphne's flow control (chat/flow.py); None in tests without daphne.
         self.flow: Any = scope.get("extensions", {}).get("happychat.flow")
+
+    # Per-socket state made on first use.
+
+    @property
+    def typing_sent(self) -> dict[int, float]:
+        if self._typing_sent is None:
+            self._typing_sent = {}
+        return self._typing_sent
+
+    @property
+    def presence_seen(self) -> dict[int, bool]:
+        if self._presence_seen is None:
+            self._presence_seen = {}
+        return self._presence_seen
+
+    @property
+    def deferred_reads(self) -> dict[int, int]:
+        if self._deferred_reads is None:
+            self._deferred_reads = {}
+        return self._deferred_reads
+
+    @property
+    def send_bucket(self) -> TokenBucket:
+        if self._send_bucket is None:
+            self._send_bucket = TokenBucket(settings.CHAT_SEND_RATE, settings.CHAT_SEND_BURST)
+        return self._send_bucket
+
+    @property
+    def sync_bucket(self) -> TokenBucket:
+        if self._sync_bucket is None:
+            self._sync_bucket = TokenBucket(settings.CHAT_SYNC_RATE, settings.CHAT_SYNC_BURST)
+        return self._sync_bucket
+
+    @property
+    def read_bucket(self) -> TokenBucket:
+        if self._read_bucket is None:
+            self._read_bucket = TokenBucket(settings.CHAT_READ_RATE, settings.CHAT_READ_BURST)
+        return self._read_bucket
+
+    @property
+    def bad_frames(self) -> Strikes:
+        if self._bad_frames is None:
+            self._bad_frames = Strikes(MAX_BAD_FRAMES, BAD_FRAMES_FORGIVEN_PER_SECOND)
+        return self._bad_frames
+
+    @property
+    def refused_sends(self) -> Strikes:
+        if self._refused_sends is None:
+            self._refused_sends = Strikes(MAX_REFUSED_SENDS, REFUSED_SENDS_FORGIVEN_PER_SECOND)
+        return self._refused_sends
+
+    @property
+    def pipelined_syncs(self) -> Strikes:
+        if self._pipelined_syncs is None:
+            self._pipelined_syncs = Strikes(
+                MAX_PIPELINED_SYNCS, PIPELINED_SYNCS_FORGIVEN_PER_SECOND
+            )
+        return self._pipelined_syncs
+
+    def check_deadlines(self, now: float) -> int | None:
+        """The close code this socket is due for now (transport.watch's sweep), if any."""
+        if self.user is None:
+            if now - self.connected_at >= settings.CHAT_AUTH_TIMEOUT_SECONDS:
+                return CLOSE_UNAUTHENTICATED
+        elif now - self.last_seen >= settings.CHAT_HEARTBEAT_SECONDS * 2.5:
+            return CLOSE_IDLE
+        return None
 
     def inbound_waiting(self) -> int:
         """How many frames from this client wait behind the one being handled."""
@@ -179,9 +282,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         events.bind_loop(asyncio.get_running_loop())
         await self.accept()
-        attach = getattr(self.channel_layer, "attach", None)
-        if attach is not None:
-            attach(self.channel_name, self.dispatch)
+        transport.watch(self)
         try:
             await self.authenticate()
         except Exception:
@@ -191,11 +292,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def authenticate(self) -> None:
         """Authenticate by session cookie (from an allowed Origin) or token header, or wait."""
-        user = await get_user(self.scope)
-        if user.is_authenticated and origin_allowed(self.scope):
-            self.session_key = self.scope["session"].session_key
-            await self.start(user)
-            return
+        session = self.scope.get("session") or transport.cookie_session(self.scope)
+        if session is not None:
+            user = await get_user({"session": session})
+            if user.is_authenticated and origin_allowed(self.scope):
+                self.session_key = session.session_key
+                await self.start(user)
+                return
         authorization = header(self.scope, b"authorization") or ""
         if authorization.startswith("Token "):
             found = await _user_for_token(authorization.removeprefix("Token ").strip())
@@ -205,12 +308,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.token_key = found[1]
             await self.start(found[0])
             return
-        self.watchdog = asyncio.ensure_future(self.auth_deadline())
-
-    async def auth_deadline(self) -> None:
-        await asyncio.sleep(settings.CHAT_AUTH_TIMEOUT_SECONDS)
-        if self.user is None:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def start(self, user: Any) -> None:
         """Bind the socket to `user`: subscribe, greet, and watch the heartbeat."""
@@ -218,9 +315,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
         await self.on_authenticated()
         await self.send_hello()
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-        self.watchdog = asyncio.ensure_future(self.idle_watch())
         await self.after_hello()
 
     async def on_authenticated(self) -> None:
@@ -274,14 +368,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    async def idle_watch(self) -> None:
-        limit = settings.CHAT_HEARTBEAT_SECONDS * 2.5
-        while True:
-            await asyncio.sleep(max(0.05, limit - (time.monotonic() - self.last_seen)))
-            if time.monotonic() - self.last_seen >= limit:
-                await self.close(code=CLOSE_IDLE)
-                return
-
     async def disconnect(self, code: int) -> None:
         await self.cleanup()
 
@@ -295,16 +381,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self._cleaned = True
         self.closing = True
+        transport.unwatch(self)
         channel = getattr(self, "channel_name", None)
         detach = getattr(self.channel_layer, "detach", None)
         if detach is not None and channel is not None:
             detach(channel)
-        for task in (self.watchdog, self.read_flusher, self.worker):
+        for task in (self.read_flusher, self.worker):
             if task is not None:
                 # Writes already handed to the database finish; their acks are lost with
                 # the socket, and the client's retry with the same id gets them back.
                 task.cancel()
-        while not self.jobs.empty():
+        while self.jobs is not None and not self.jobs.empty():
             self.jobs.get_nowait()[0].close()
             writer.release()
         if self.user is None or channel is None:
@@ -445,9 +532,42 @@ class ChatConsumer(AsyncWebsocketConsumer):
             kind=frame.get("kind", "text"),
             body=frame.get("body", ""),
             attachment_id=frame.get("attachment"),
+            reply_to=frame.get("reply_to"),
+            mentions=frame.get("mentions"),
+            mention_all=frame.get("mention_all", False),
             origin=self.channel_name,
         )
         await self.send_json({"type": "ack", "id": client_id, "message": message_payload(message)})
+
+    # Changes to a message (docs/message-changes.md): one service each, through the same
+    # writer as sends. The ack carries the entry appended to the sequence (null when the
+    # frame changed nothing, e.g. a repeated recall) and the folded target.
+
+    async def _change(self, frame: dict[str, Any], service: Any, **kwargs: Any) -> None:
+        ref = frame.get("id")
+        if not isinstance(ref, str) or not 1 <= len(ref) <= 64:
+            raise InvalidInput("`id` must be a string of 1 to 64 characters.")
+        message_id = id_field(frame, "message")
+        if not self.send_bucket.take():
+            if self.refused_sends.hit():
+                await self.close(code=CLOSE_ABUSE)
+            raise RateLimited("Sending too fast; retry shortly.")
+        self.enqueue(self.change(ref, service, message_id=message_id, **kwargs), ref=ref)
+
+    async def change(self, ref: str, service: Any, **kwargs: Any) -> None:
+        entry, target = await db_write(
+            _change_payloads, service=service, user=self.user, origin=self.channel_name, **kwargs
+        )
+        await self.send_json({"type": "ack", "id": ref, "message": entry, "target": target})
+
+    async def handle_recall(self, frame: dict[str, Any]) -> None:
+        await self._change(frame, message_recall)
+
+    async def handle_edit(self, frame: dict[str, Any]) -> None:
+        await self._change(frame, message_edit, body=frame.get("body"))
+
+    async def handle_react(self, frame: dict[str, Any]) -> None:
+        await self._change(frame, message_react, emoji=frame.get("emoji"), on=frame.get("on"))
 
     def enqueue(self, job: Coroutine[Any, Any, None], *, ref: Any = None) -> None:
         """Run a database write after this socket's earlier ones, off the receive loop.
@@ -456,6 +576,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         waited for each write, deliveries would queue behind the sender's own traffic.
         Bounded twice: per socket (`rate_limited`) and per process (`busy`).
         """
+        if self.jobs is None:
+            self.jobs = asyncio.Queue(maxsize=MAX_PENDING_WRITES)
         if self.jobs.full():
             job.close()
             raise RateLimited("Too many frames waiting; retry shortly.")
@@ -468,6 +590,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def work(self) -> None:
         """Run this socket's writes in order; nothing a write does can stop the loop."""
+        assert self.jobs is not None  # noqa: S101 - made by enqueue, which starts this
         while True:
             job, ref = await self.jobs.get()
             try:

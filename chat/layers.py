@@ -11,11 +11,14 @@ mutated by a receiver); and a group send is a loop of put_nowait.
 A consumer in this process may also `attach` itself: group messages for its channel are
 then handed to its dispatch at once, skipping the queue, the wake-up of its receive task
 and the new task Channels starts per received message.
+
+The scale-out layer (chat/redis_layer.py) offers the same direct delivery.
 """
 
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,12 +36,19 @@ class FastInMemoryChannelLayer(InMemoryChannelLayer):
         self._cleaned_at = 0.0
         self.direct: dict[str, Handler] = {}
 
+    def new_direct_channel(self, handler: Handler, prefix: str = "specific.") -> str:
+        """A channel whose messages are handed to `handler` at once (no queue)."""
+        channel = f"{prefix}inmemory!{uuid.uuid4().hex}"
+        self.direct[channel] = handler
+        return channel
+
     def attach(self, channel: str, handler: Handler) -> None:
         """Deliver group messages for `channel` by awaiting `handler(message)` directly."""
         self.direct[channel] = handler
 
     def detach(self, channel: str) -> None:
         self.direct.pop(channel, None)
+        self.channels.pop(channel, None)
 
     def _clean_expired(self) -> None:
         """Drop expired messages (and their channels' memberships), at most once a second."""
@@ -67,6 +77,10 @@ class FastInMemoryChannelLayer(InMemoryChannelLayer):
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         assert isinstance(message, dict), "message is not a dict"  # noqa: S101
         self.require_valid_channel_name(channel)
+        handler = self.direct.get(channel)
+        if handler is not None:
+            await deliver(handler, channel, message)
+            return
         if not self._put(channel, message):
             raise ChannelFull(channel)
 
@@ -81,7 +95,18 @@ class FastInMemoryChannelLayer(InMemoryChannelLayer):
             if handler is None:
                 self._put(channel, message)
                 continue
-            try:
-                await handler(message)
-            except Exception:  # one broken socket must not stop the others' deliveries
-                logger.exception("direct delivery to %s failed", channel)
+            await deliver(handler, channel, message)
+
+    async def group_send_many(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Send each (group, message) in order."""
+        for group, message in items:
+            await self.group_send(group, message)
+
+
+async def deliver(handler: Handler, channel: str, message: dict[str, Any]) -> None:
+    """Await `handler(message)`; a failure is logged (one broken socket must not stop the
+    other deliveries)."""
+    try:
+        await handler(message)
+    except Exception:
+        logger.exception("direct delivery to %s failed", channel)

@@ -91,44 +91,55 @@ class RedisPresence:
     def _key(self, user_id: int) -> str:
         return f"happychat:presence:{user_id}"
 
-    async def _count(self, user_id: int, now: float) -> int:
-        key = self._key(user_id)
-        await self.redis.zremrangebyscore(key, "-inf", now)
-        return int(await self.redis.zcard(key))
+    # Each call is one round trip: its commands go in one MULTI/EXEC pipeline, which also
+    # makes "was anyone else online?" and the change it answers for one atomic step.
 
     async def add(self, user_id: int, socket_id: str) -> bool | None:
         async def add() -> bool:
-            now = time.time()
-            before = await self._count(user_id, now)
-            await self.redis.zadd(self._key(user_id), {socket_id: now + self.ttl})
-            await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
-            return before == 0
+            key, now = self._key(user_id), time.time()
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(key, "-inf", now)
+                pipe.zcard(key)
+                pipe.zadd(key, {socket_id: now + self.ttl})
+                pipe.expire(key, int(self.ttl) + 60)
+                _, before, _, _ = await pipe.execute()
+            return int(before) == 0
 
         return await self._try(add, None)
 
     async def touch(self, user_id: int, socket_id: str) -> None:
         async def touch() -> None:
             # Plain ZADD, not XX: after a Redis restart the heartbeat puts the socket back.
-            await self.redis.zadd(self._key(user_id), {socket_id: time.time() + self.ttl})
-            await self.redis.expire(self._key(user_id), int(self.ttl) + 60)
+            key = self._key(user_id)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(key, {socket_id: time.time() + self.ttl})
+                pipe.expire(key, int(self.ttl) + 60)
+                await pipe.execute()
 
         await self._try(touch, None)
 
     async def remove(self, user_id: int, socket_id: str) -> bool:
         async def remove() -> bool:
-            removed = await self.redis.zrem(self._key(user_id), socket_id)
-            return bool(removed) and await self._count(user_id, time.time()) == 0
+            key = self._key(user_id)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(key, socket_id)
+                pipe.zremrangebyscore(key, "-inf", time.time())
+                pipe.zcard(key)
+                removed, _, left = await pipe.execute()
+            return bool(removed) and int(left) == 0
 
         return await self._try(remove, False)
 
     async def online(self, user_ids: list[int]) -> set[int]:
         async def online() -> set[int]:
+            if not user_ids:
+                return set()
             now = time.time()
-            found = set()
-            for uid in user_ids:
-                if await self.redis.zcount(self._key(uid), now, "+inf"):
-                    found.add(uid)
-            return found
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for uid in user_ids:
+                    pipe.zcount(self._key(uid), now, "+inf")
+                counts = await pipe.execute()
+            return {uid for uid, count in zip(user_ids, counts, strict=True) if count}
 
         return await self._try(online, set())
 

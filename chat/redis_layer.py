@@ -18,6 +18,17 @@ Here the channel layer is a wake-up and nothing more (the database is the truth 
   what was not delivered live meanwhile);
 - every Redis call gives up after REDIS_TIMEOUT_SECONDS (a hung Redis hangs nothing);
 - the outage is logged once when it starts and once when it ends.
+
+And it is cheap per delivered frame (issue 12):
+
+- a consumer in this process gets its channel from `new_direct_channel(handler)`: its
+  messages are handed to `handler` (the consumer's dispatch) as they arrive, deserialized
+  once for all of this process's members of a group, with no queue, no task and no Redis
+  subscription per socket (`send` to such a channel reaches it from this process only;
+  HappyChat sends to groups);
+- publishes do not wait for each other or for subscriptions on one lock (the client's
+  pool gives each its own connection), and `group_send_many` sends a batch of group
+  messages in one pipelined round trip.
 """
 
 import asyncio
@@ -32,8 +43,9 @@ from channels_redis.pubsub import (
     RedisPubSubLoopLayer,
     RedisSingleShardConnection,
 )
-from channels_redis.utils import _wrap_close, decode_hosts
+from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 
+from chat.layers import Handler, deliver
 from happychat.redis_health import (
     REDIS_TIMEOUT_SECONDS,
     RETRY_SECONDS,
@@ -75,6 +87,20 @@ def _with_timeouts(hosts: Any) -> list[dict[str, Any]]:
 class _Shard(RedisSingleShardConnection):
     layer: "_LoopLayer"
 
+    async def publish(self, channel: str, message: bytes) -> None:
+        # The lock guards the one pub/sub connection (subscribe, unsubscribe); publishes
+        # use the client's pool, so they need not wait for each other or for subscriptions.
+        self._ensure_redis()
+        await self._redis.publish(channel, message)
+
+    async def publish_many(self, items: list[tuple[str, bytes]]) -> None:
+        """PUBLISH each (channel, message), in order, in one round trip."""
+        self._ensure_redis()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, message in items:
+                pipe.publish(channel, message)
+            await pipe.execute()
+
     async def _do_receiving(self) -> None:
         # channels-redis logs a traceback a second while Redis is away, and a built-in
         # TimeoutError from a read would end this task for good: report and go on.
@@ -84,7 +110,8 @@ class _Shard(RedisSingleShardConnection):
                     message = await self._pubsub.get_message(
                         ignore_subscribe_messages=True, timeout=0.1
                     )
-                    self._receive_message(message)
+                    if message is not None:
+                        await self.layer.dispatch(message)
                 else:
                     await asyncio.sleep(0.1)
             except asyncio.CancelledError:
@@ -104,6 +131,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.health = RedisHealth("channel layer")
         self._healer: asyncio.Task[None] | None = None
         self.dropped = 0
+        self.direct: dict[str, Handler] = {}
+        self._resyncs: set[asyncio.Future[None]] = set()
 
     # --- Redis calls ---------------------------------------------------------------------
 
@@ -161,6 +190,16 @@ class _LoopLayer(RedisPubSubLoopLayer):
         for queue in self.channels.values():
             delay = random.uniform(0, RESYNC_SPREAD_SECONDS)  # noqa: S311 (jitter, not a secret)
             loop.call_later(delay, queue.put_nowait, event)
+        for channel in list(self.direct):
+            delay = random.uniform(0, RESYNC_SPREAD_SECONDS)  # noqa: S311 (jitter, not a secret)
+            loop.call_later(delay, self._resync_direct, channel)
+
+    def _resync_direct(self, channel: str) -> None:
+        handler = self.direct.get(channel)
+        if handler is not None:
+            task = asyncio.ensure_future(deliver(handler, channel, {"type": "chat.resync"}))
+            self._resyncs.add(task)
+            task.add_done_callback(self._resyncs.discard)
 
     async def _subscribe(self, name: str) -> None:
         if self.health.available:
@@ -172,6 +211,45 @@ class _LoopLayer(RedisPubSubLoopLayer):
             await self._redis(self._get_shard(name).unsubscribe(name))
 
     # --- the channel layer API, never raising for Redis' sake ---------------------------
+
+    def new_direct_channel(self, handler: Handler, prefix: str = "specific.") -> str:
+        """A channel whose messages are handed to `handler` as they arrive (no queue, no
+        Redis subscription of its own); `detach` forgets it."""
+        channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
+        self.direct[channel] = handler
+        return channel
+
+    def attach(self, channel: str, handler: Handler) -> None:
+        """Deliver messages for `channel` (made by `new_channel`) to `handler` directly."""
+        self.direct[channel] = handler
+
+    def detach(self, channel: str) -> None:
+        self.direct.pop(channel, None)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Hand one pub/sub message to this process's channels: direct ones at once (the
+        message deserialized once for all of them), the others through their queues."""
+        name = message["channel"]
+        if isinstance(name, bytes):
+            name = name.decode()
+        data = message["data"]
+        if name in self.groups:
+            recipients = list(self.groups[name])
+        elif name in self.channels or name in self.direct:
+            recipients = [name]
+        else:
+            return
+        event: dict[str, Any] | None = None
+        for channel in recipients:
+            handler = self.direct.get(channel)
+            if handler is not None:
+                if event is None:
+                    event = self.channel_layer.deserialize(data)
+                await deliver(handler, channel, event)
+            else:
+                queue = self.channels.get(channel)
+                if queue is not None:
+                    queue.put_nowait(data)
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
@@ -210,7 +288,27 @@ class _LoopLayer(RedisPubSubLoopLayer):
             await self._unsubscribe(group_channel)
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
+        handler = self.direct.get(channel)
+        if handler is not None:
+            await deliver(handler, channel, message)
+            return
         await self._publish(channel, message)
+
+    async def group_send_many(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Publish each (group, message), in order, one pipelined round trip per Redis."""
+        if not self.health.available:
+            self.dropped += len(items)
+            return
+        by_shard: dict[int, list[tuple[str, bytes]]] = {}
+        for group, message in items:
+            name = self._get_group_channel_name(group)
+            index = _consistent_hash(name, len(self._shards))
+            by_shard.setdefault(index, []).append((name, self.channel_layer.serialize(message)))
+        sent = await self._redis(
+            asyncio.gather(*(self._shards[i].publish_many(batch) for i, batch in by_shard.items()))
+        )
+        if sent is None:
+            self.dropped += len(items)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         await self._publish(self._get_group_channel_name(group), message)

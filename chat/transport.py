@@ -1,19 +1,27 @@
-"""The socket's transport rules: frame parsing and field checks, rate limits, Origin.
+"""The socket's transport rules: frame parsing and field checks, rate limits, Origin, and
+the deadlines (authenticate in time, keep the heartbeat) checked by one sweep per process.
 
 Nothing here knows about conversations or messages: the consumer (chat/consumers.py)
 turns a parsed frame into one service call.
 """
 
+import asyncio
 import json
+import logging
 import time
-from typing import Any
+from importlib import import_module
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http.cookie import parse_cookie
 from django.http.request import validate_host
 
 from happychat.errors import InvalidInput, NotFound
 from happychat.validators import MAX_ID, text_problem
+
+logger = logging.getLogger("happychat.consumer")
 
 # Close codes (docs/protocol.md §2.5).
 CLOSE_UNAVAILABLE = 1013  # "try again later": storage failed while setting the socket up
@@ -116,6 +124,8 @@ def cursors_field(frame: dict[str, Any]) -> dict[int, int]:
 class Strikes:
     """A leaky count of a socket's offences: `hit` says when it passes `limit`."""
 
+    __slots__ = ("count", "leak", "limit", "stamp")
+
     def __init__(self, limit: float, leak_per_second: float) -> None:
         self.limit, self.leak = limit, leak_per_second
         self.count, self.stamp = 0.0, time.monotonic()
@@ -130,6 +140,8 @@ class Strikes:
 
 class TokenBucket:
     """Allow `rate` frames a second with bursts of `burst`."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: float) -> None:
         self.rate, self.burst = rate, burst
@@ -163,6 +175,22 @@ def header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
+def cookie_session(scope: dict[str, Any]) -> SessionBase | None:
+    """The (lazily loaded) session named by the request's session cookie, if it has one.
+
+    Read here rather than by Channels' Cookie and Session middlewares, which wrap every
+    socket (token clients too) in two more coroutines and two more copies of its scope.
+    """
+    raw = header(scope, b"cookie")
+    if not raw:
+        return None
+    key = parse_cookie(raw).get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return None
+    store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    return store
+
+
 def origin_allowed(scope: dict[str, Any]) -> bool:
     """Whether the Origin of a cookie-authenticated socket is this site or an allowed one."""
     origin = header(scope, b"origin")
@@ -175,3 +203,61 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
     if host and parsed.netloc == host:
         return True
     return bool(parsed.hostname) and validate_host(parsed.hostname or "", settings.ALLOWED_HOSTS)
+
+
+# --- deadlines: one sweep per event loop, not a timer per socket ---------------------------
+
+
+class Watched(Protocol):
+    def check_deadlines(self, now: float) -> int | None: ...
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None: ...
+
+
+SWEEP_SECONDS = 1.0
+_watched: dict[asyncio.AbstractEventLoop, set[Watched]] = {}
+_sweepers: set["asyncio.Future[None]"] = set()  # held so they are not collected mid-run
+
+
+def watch(socket: Watched) -> None:
+    """Close `socket` when its `check_deadlines` names a close code (checked by a sweep)."""
+    loop = asyncio.get_running_loop()
+    sockets = _watched.get(loop)
+    if sockets is None:
+        for old in [lp for lp in _watched if lp.is_closed()]:
+            del _watched[old]
+        sockets = _watched[loop] = set()
+        task = loop.create_task(_sweep(sockets))
+        _sweepers.add(task)
+        task.add_done_callback(_sweepers.discard)
+    sockets.add(socket)
+
+
+def unwatch(socket: Watched) -> None:
+    for sockets in _watched.values():
+        sockets.discard(socket)
+
+
+def _sweep_interval() -> float:
+    # A tenth of the shortest deadline (tests shorten them), at most a second.
+    shortest = min(settings.CHAT_AUTH_TIMEOUT_SECONDS, settings.CHAT_HEARTBEAT_SECONDS * 2.5)
+    return max(0.02, min(SWEEP_SECONDS, shortest / 10))
+
+
+async def _sweep(sockets: set[Watched]) -> None:
+    while True:
+        await asyncio.sleep(_sweep_interval())
+        now = time.monotonic()
+        for socket in list(sockets):
+            code = socket.check_deadlines(now)
+            if code is not None:
+                sockets.discard(socket)
+                closing = asyncio.ensure_future(_close(socket, code))
+                _sweepers.add(closing)
+                closing.add_done_callback(_sweepers.discard)
+
+
+async def _close(socket: Watched, code: int) -> None:
+    try:
+        await socket.close(code=code)
+    except Exception:  # the socket may already be gone
+        logger.exception("closing a socket past its deadline failed")

@@ -7,14 +7,20 @@ the default pool.
 """
 
 import asyncio
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import SyncToAsync
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, close_old_connections, connections, transaction
 
 MAX_BATCH = 64
+# How often a writer thread checks its connection (age, health): Channels' wrapper does it
+# before and after every call, which on PostgreSQL costs a `SELECT 1` round trip per write.
+CONNECTION_CHECK_SECONDS = 1.0
 _Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
 
 _writer: ThreadPoolExecutor | None = None
@@ -86,8 +92,8 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
         while len(batch) < limit and not queue.empty():
             batch.append(queue.get_nowait())
         try:
-            results = await DatabaseSyncToAsync(
-                _run_batch, thread_sensitive=False, executor=writer()
+            results = await SyncToAsync(
+                _run_checked_batch, thread_sensitive=False, executor=writer()
             )(batch)
         except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
             results = [(False, exc)] * len(batch)
@@ -98,6 +104,28 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+
+_checked = threading.local()
+
+
+def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
+    """Run a batch on this writer thread's connection, checked at most once a second, and at
+    once after a database error (a broken connection is then closed and reopened)."""
+    now = time.monotonic()
+    if now - getattr(_checked, "at", 0.0) >= CONNECTION_CHECK_SECONDS:
+        close_old_connections()
+        _checked.at = now
+    results = _run_batch(batch)
+    if any(not ok and _database_error(value) for ok, value in results):
+        close_old_connections()
+        _checked.at = 0.0
+    return results
+
+
+def _database_error(exc: BaseException) -> bool:
+    # Services turn storage errors into domain errors (`busy`) raised from them.
+    return isinstance(exc, DatabaseError) or isinstance(exc.__cause__, DatabaseError)
 
 
 def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:

@@ -9,7 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happychat.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from chat import flow  # noqa: E402
 from happychat.routing import websocket_urlpatterns  # noqa: E402
@@ -23,8 +22,9 @@ if "daphne.server" in sys.modules:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Authentication (cookie, header or first frame) and the Origin check happen in the
-        # consumer, because token clients must not be refused for sending no Origin.
-        "websocket": CookieMiddleware(SessionMiddleware(URLRouter(websocket_urlpatterns))),
+        # Authentication (session cookie, header or first frame) and the Origin check happen
+        # in the consumer, because token clients must not be refused for sending no Origin;
+        # it reads the session cookie itself (no Cookie/Session middleware around every socket).
+        "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -67,16 +67,25 @@ def _enqueue(groups: list[str], event: dict[str, Any]) -> None:
 
 
 async def _publisher(queue: _Queue) -> None:
-    """Send queued events in commit order within each group; different groups in parallel.
+    """Send queued events in commit order within each group.
 
     With Redis every send is a round trip: one after another, the publisher would fall
-    behind the writers. What is queued is taken at once, split by group, and the groups
-    are sent concurrently, each still in order.
+    behind the writers. What is queued is taken at once and handed to the layer's
+    `group_send_many` (HappyChat's layers: one pipelined round trip, in order); with
+    another layer it is split by group, and the groups are sent concurrently, each in order.
     """
     while True:
         batch = [await queue.get()]
         while not queue.empty():
             batch.append(queue.get_nowait())
+        layer = get_channel_layer()
+        many = getattr(layer, "group_send_many", None)
+        if many is not None:
+            try:
+                await many([(group, event) for groups, event in batch for group in groups])
+            except Exception:
+                logger.exception("channel layer send of %d events failed", len(batch))
+            continue
         by_group: dict[str, list[dict[str, Any]]] = {}
         for groups, event in batch:
             for group in groups:

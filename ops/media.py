@@ -17,10 +17,11 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.core.files.storage import Storage, default_storage
+from django.db import transaction
 from django.db.models import FileField, Model
 from django.utils import timezone
 
-from chat.models import Upload
+from chat.models import Message, Upload
 from chat.uploads import upload_delete
 from happychat.media import storage_errors
 
@@ -86,8 +87,14 @@ def media_cleanup(*, older_than: timedelta, dry_run: bool = False) -> CleanupRep
         "pk", flat=True
     )
     for upload_id in list(unsent):
-        if dry_run or upload_delete(upload_id=upload_id):
-            report.uploads_deleted += 1
+        with transaction.atomic():
+            # Checked again under the row lock: it may have been sent since the query.
+            upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
+            if upload is None or Message.objects.filter(attachment_id=upload_id).exists():
+                continue
+            if not dry_run:
+                upload_delete(upload)
+        report.uploads_deleted += 1
     referenced = referenced_names()
     storage = default_storage
     for folder in media_folders():

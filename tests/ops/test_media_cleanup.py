@@ -14,7 +14,7 @@ from django.test import TestCase
 from django.utils import timezone
 from PIL import Image
 
-from chat.models import Message, Upload
+from chat.models import Upload
 from chat.services.messages import message_send
 from chat.uploads import upload_create, upload_delete
 from groups.services import group_create, group_update
@@ -56,16 +56,33 @@ def test_upload_delete_removes_the_row_and_both_files_after_commit(settings, upl
     assert names <= stored(settings)
 
     with committed():
-        assert upload_delete(upload_id=upload.pk) is True
+        upload_delete(upload)
         assert names <= stored(settings)  # files go only once the row is gone for good
 
     assert not Upload.objects.filter(pk=upload.pk).exists()
     assert not names & stored(settings)
 
 
-def test_upload_delete_keeps_an_upload_a_message_still_carries(user, other_user, upload, settings):
+def test_upload_delete_rolled_back_keeps_the_files(settings, upload):
+    from django.db import transaction
+
+    def fail_after_delete() -> None:
+        with transaction.atomic():
+            upload_delete(upload)
+            raise RuntimeError("the caller's transaction fails")
+
+    with committed(), pytest.raises(RuntimeError):
+        fail_after_delete()
+
+    assert Upload.objects.filter(pk=upload.pk).exists()
+    assert upload.image.name in stored(settings)
+
+
+def test_recall_deletes_the_image_from_storage(user, other_user, upload, settings):
+    from chat.services.changes import message_recall
+
     conversation = befriend(user, other_user)
-    message_send(
+    message, _ = message_send(
         sender=user,
         conversation_id=conversation.pk,
         client_id="img",
@@ -74,19 +91,24 @@ def test_upload_delete_keeps_an_upload_a_message_still_carries(user, other_user,
     )
 
     with committed():
-        assert upload_delete(upload_id=upload.pk) is False
+        message_recall(user=user, message_id=message.pk)
 
-    assert Upload.objects.filter(pk=upload.pk).exists()
-    assert upload.image.name in stored(settings)
-    # Recall lets go of the upload first; then it can go.
-    Message.objects.filter(attachment=upload).update(attachment=None)
+    assert not Upload.objects.filter(pk=upload.pk).exists()
+    assert not {upload.image.name, upload.thumbnail.name} & stored(settings)
+
+
+def test_a_failed_delete_is_left_for_the_cleanup(upload, settings, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("storage is down")
+
+    monkeypatch.setattr(FileSystemStorage, "delete", down)
     with committed():
-        assert upload_delete(upload_id=upload.pk) is True
-    assert upload.image.name not in stored(settings)
+        upload_delete(upload)  # no error: the row is gone, the files wait
 
-
-def test_upload_delete_of_a_missing_upload_is_false(db):
-    assert upload_delete(upload_id=987654) is False
+    monkeypatch.undo()
+    make_old(settings)
+    call_command("media_cleanup", stdout=io.StringIO())
+    assert not {upload.image.name, upload.thumbnail.name} & stored(settings)
 
 
 def test_cleanup_removes_old_unsent_uploads_and_keeps_sent_and_young_ones(
