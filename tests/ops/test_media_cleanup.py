@@ -66,6 +66,8 @@ def test_upload_delete_removes_the_row_and_both_files_after_commit(settings, upl
 def test_upload_delete_rolled_back_keeps_the_files(settings, upload):
     from django.db import transaction
 
+    pk = upload.pk
+
     def fail_after_delete() -> None:
         with transaction.atomic():
             upload_delete(upload)
@@ -74,7 +76,7 @@ def test_upload_delete_rolled_back_keeps_the_files(settings, upload):
     with committed(), pytest.raises(RuntimeError):
         fail_after_delete()
 
-    assert Upload.objects.filter(pk=upload.pk).exists()
+    assert Upload.objects.filter(pk=pk).exists()
     assert upload.image.name in stored(settings)
 
 
