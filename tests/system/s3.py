@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
-from tests.servers import PYTHON, free_port, stop_pid, wait_for_port
+from tests.servers import PYTHON, ROOT, free_port, stop_pid, wait_for_port
 
 BUCKET = "happychat-media"
 REGION = "us-east-1"
@@ -15,11 +16,17 @@ SECRET = "test-secret-key"
 
 class MotoS3:
     """`python -m moto.server` with one private bucket; stop() is an outage (state is lost
-    when the process ends, so a test that stops it is over with the bucket)."""
+    when the process ends, so a test that stops it is over with the bucket).
 
-    def __init__(self, log_path: Path, port: int | None = None) -> None:
+    With `age_hours`, every object the server stores is dated that many hours in the past
+    (its LastModified), as `os.utime` does for files on the local disk: what the orphan
+    clean-up reads to leave young files alone.
+    """
+
+    def __init__(self, log_path: Path, port: int | None = None, age_hours: float = 0) -> None:
         self.port = port or free_port()
         self.log_path = log_path
+        self.age_hours = age_hours
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -52,11 +59,13 @@ class MotoS3:
 
     def start(self) -> MotoS3:
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        address = ["-H", "127.0.0.1", "-p", str(self.port)]
+        command = (
+            [PYTHON, "-m", "tests.system.s3", str(self.age_hours), *address]
+            if self.age_hours
+            else [PYTHON, "-m", "moto.server", *address]
         )
+        self.proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, proc=self.proc)
         self.client().create_bucket(Bucket=BUCKET)
         return self
@@ -72,3 +81,19 @@ class MotoS3:
         if self.proc is not None:
             stop_pid(self.proc)
             self.proc = None
+
+
+def serve_aged(age_hours: float, argv: list[str]) -> None:
+    """moto's server, dating every S3 object it stores `age_hours` in the past."""
+    from datetime import timedelta
+
+    import moto.s3.models
+    from moto.server import main
+
+    now = moto.s3.models.utcnow
+    moto.s3.models.utcnow = lambda: now() - timedelta(hours=age_hours)
+    main(argv)
+
+
+if __name__ == "__main__":
+    serve_aged(float(sys.argv[1]), sys.argv[2:])

@@ -10,9 +10,13 @@ still sends.
 from __future__ import annotations
 
 import io
+import json
+import shutil
 import subprocess
+import tarfile
+import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import httpx
 import pytest
@@ -142,18 +146,39 @@ async def test_an_image_uploaded_through_one_daphne_is_fetched_through_the_other
             grants = s3.client().get_object_acl(Bucket="happychat-media", Key=key)["Grants"]
             assert all("AllUsers" not in str(g.get("Grantee")) for g in grants)
 
-        # Avatars are public, through our stable URL on either daphne.
-        me = client.patch(
-            "/api/v1/me/",
+        # Avatars (PATCH or POST, as a mini-program's wx.uploadFile does) go to the bucket
+        # and are public, through our stable URL on either daphne.
+        before = s3.object_keys()
+        me = client.post(
+            "/api/v1/me/avatar/",
             headers=auth(tok["amy"]),
-            files={"avatar": ("a.png", photo((300, 300)), "image/png")},
+            files={"file": ("a.png", photo((300, 300)), "image/png")},
         )
         assert me.status_code == 200, me.text
         avatar = me.json()["avatar"]
         assert avatar.startswith("/media/avatars/")
+        assert s3.object_keys() - before == {avatar.removeprefix("/media/")}
         shown = httpx.get(one.url + avatar, follow_redirects=True, timeout=30)
         assert shown.status_code == 200
         assert Image.open(io.BytesIO(shown.content)).size == (256, 256)
+
+        group_id = world["groups"]["pics"]["id"]
+        pictures = []
+        for colour in ((200, 0, 0), (0, 0, 200)):
+            changed = client.post(
+                f"/api/v1/groups/{group_id}/avatar/",
+                headers=auth(tok["amy"]),
+                files={"file": ("g.png", photo((300, 300), colour), "image/png")},
+            )
+            assert changed.status_code == 200, changed.text
+            pictures.append(changed.json()["avatar"].removeprefix("/media/"))
+        # The replaced group picture is gone from the bucket; the new one is served.
+        assert pictures[0].startswith("group-avatars/")
+        assert pictures[0] not in s3.object_keys()
+        assert pictures[1] in s3.object_keys()
+        shown = httpx.get(f"{one.url}/media/{pictures[1]}", follow_redirects=True, timeout=30)
+        assert shown.status_code == 200
+        assert Image.open(io.BytesIO(shown.content)).convert("RGB").getpixel((128, 128))[2] > 150
 
     # Recalling the message deletes the image and its thumbnail from the bucket.
     with httpx.Client(base_url=one.url, timeout=30) as client:
@@ -259,3 +284,139 @@ def test_without_redirects_the_server_proxies_the_bytes_from_the_bucket(s3_site:
         timeout=30,
     )
     assert again.status_code == 304
+
+
+def backdate_upload(env: dict[str, str], upload_id: int, hours: float) -> None:
+    code = (
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from chat.models import Upload; "
+        f"assert Upload.objects.filter(pk={upload_id}).update("
+        f"created_at=timezone.now() - timedelta(hours={hours})) == 1"
+    )
+    done = manage(env, "shell", "-c", code)
+    assert done.returncode == 0, done.stderr
+
+
+def test_orphans_are_removed_from_the_bucket_by_media_cleanup(sqlite_site: Site, tmp_path: Path):
+    # Every object this server stores is dated two days back, as files are on a disk
+    # that has been running a while; the rows' own ages decide what is unsent.
+    s3 = MotoS3(tmp_path / "moto.log", age_hours=48).start()
+    try:
+        env = {**sqlite_site.env, **s3.env()}
+        world = sqlite_site.seed(users=["hal", "ivy"], friends=[["hal", "ivy"]])
+        token = world["users"]["hal"]["token"]
+        server = sqlite_site.daphne(**s3.env())
+        sent, unsent_old, unsent_young = (
+            upload(server.url, token, photo(colour=(i * 60, 20, 20))).json() for i in range(3)
+        )
+        message = httpx.post(
+            f"{server.url}/api/v1/conversations/{world['direct']['hal:ivy']}/messages/",
+            headers=auth(token),
+            json={"id": "m-1", "kind": "image", "attachment": sent["id"]},
+            timeout=30,
+        )
+        assert message.status_code == 201, message.text
+        backdate_upload(env, unsent_old["id"], hours=30)
+        everything = s3.object_keys()
+        assert len(everything) == 6
+        stray = {"uploads/left-behind.jpg", "group-avatars/replaced.png"}
+        for key in stray:  # e.g. deletions that failed while the bucket was away
+            s3.client().put_object(Bucket="happychat-media", Key=key, Body=b"old bytes")
+
+        dry = manage(env, "media_cleanup", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert "Would delete 1 unsent uploads and 2 unreferenced files" in dry.stdout
+        assert s3.object_keys() == everything | stray
+
+        done = manage(env, "media_cleanup")
+        assert done.returncode == 0, done.stderr
+        assert "Deleted 1 unsent uploads and 2 unreferenced files" in done.stdout
+
+        # The unsent upload's image and thumbnail, and the strays, are gone; the rest stays.
+        gone = everything - s3.object_keys()
+        assert len(gone) == 2
+        assert all(key.startswith("uploads/") for key in gone)
+        assert not stray & s3.object_keys()
+        for item, status in ((sent, 200), (unsent_young, 200), (unsent_old, 404)):
+            fetched = httpx.get(
+                server.url + item["url"], headers=auth(token), follow_redirects=True, timeout=30
+            )
+            assert fetched.status_code == status, item
+        again = manage(env, "media_cleanup")
+        assert "Deleted 0 unsent uploads and 0 unreferenced files" in again.stdout
+    finally:
+        s3.stop()
+
+
+def test_backup_export_and_restore_read_and_write_the_bucket(
+    sqlite_site: Site, sqlite_template: Path, s3: MotoS3, tmp_path: Path
+):
+    world = sqlite_site.seed(users=["jo"])
+    token = world["users"]["jo"]["token"]
+    server = sqlite_site.daphne(**s3.env())
+    created = upload(server.url, token, photo()).json()
+    avatar = httpx.post(
+        f"{server.url}/api/v1/me/avatar/",
+        headers=auth(token),
+        files={"file": ("a.png", photo((300, 300)), "image/png")},
+        timeout=30,
+    )
+    assert avatar.status_code == 200, avatar.text
+    env = {**sqlite_site.env, **s3.env()}
+    objects = {key: s3.read(key) for key in s3.object_keys()}
+    assert len(objects) == 3
+    assert not Path(env["MEDIA_ROOT"]).exists() or not any(Path(env["MEDIA_ROOT"]).rglob("*.*"))
+
+    # The user's own export (GET me/export/) carries the files, read from the bucket.
+    export = httpx.get(f"{server.url}/api/v1/me/export/", headers=auth(token), timeout=60)
+    assert export.status_code == 200, export.text
+    with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
+        exported = {name: zf.read(name) for name in zf.namelist() if name.startswith("files/")}
+    in_zip = {
+        name.removeprefix("files/uploads/"): content
+        for name, content in exported.items()
+        if name.startswith("files/uploads/")
+    }
+    by_name = {PurePosixPath(key).name: content for key, content in objects.items()}
+    ((image_name, image),) = in_zip.items()
+    assert by_name[image_name] == image
+    assert any(name.startswith("files/avatar") for name in exported)
+
+    # The backup copies every referenced object into the archive.
+    archive = tmp_path / "backup.tar"
+    made = manage(env, "backup", "--out", str(archive))
+    assert made.returncode == 0, made.stderr
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        backed_up = {
+            m.name.removeprefix("media/"): tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar
+            if m.name.startswith("media/")
+        }
+    assert backed_up == objects
+    assert manifest["media"]["missing"] == []
+
+    # Restored into an empty site with an empty bucket, the files are back in the bucket
+    # and served again.
+    server.stop()
+    fresh = MotoS3(tmp_path / "moto-restore.log").start()
+    try:
+        db = tmp_path / "restored.sqlite3"
+        shutil.copyfile(sqlite_template, db)
+        restored_env = {**env, **fresh.env(), "DATABASE_URL": f"sqlite:///{db}"}
+        restored = manage(restored_env, "restore", str(archive))
+        assert restored.returncode == 0, restored.stderr
+        assert {key: fresh.read(key) for key in fresh.object_keys()} == objects
+        site = Site(restored_env, tmp_path / "restored")
+        site.workdir.mkdir()
+        try:
+            again = site.daphne()
+            fetched = httpx.get(
+                again.url + created["url"], headers=auth(token), follow_redirects=True, timeout=30
+            )
+            assert fetched.status_code == 200
+            assert fetched.content == image
+        finally:
+            site.close()
+    finally:
+        fresh.stop()
