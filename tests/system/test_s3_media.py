@@ -141,6 +141,7 @@ async def test_an_image_uploaded_through_one_daphne_is_fetched_through_the_other
         assert client.get(sent["url"], headers=auth(tok["cy"])).status_code == 404
         assert client.get(sent["thumbnail_url"], headers=auth(tok["cy"])).status_code == 404
         assert client.get(sent["url"]).status_code == 401
+        assert client.get(sent["thumbnail_url"]).status_code == 401
         # Nothing in the bucket is public.
         for key in keys:
             grants = s3.client().get_object_acl(Bucket="happychat-media", Key=key)["Grants"]
@@ -204,6 +205,16 @@ async def test_with_the_bucket_down_uploads_are_busy_and_text_still_sends(
     assert refused.status_code == 503, refused.text
     assert refused.json()["code"] == "busy"
     assert refused.json()["retryable"] is True
+    avatar = httpx.post(
+        f"{server.url}/api/v1/me/avatar/",
+        headers=auth(token),
+        files={"file": ("a.png", photo((300, 300)), "image/png")},
+        timeout=60,
+    )
+    assert avatar.status_code == 503, avatar.text
+    assert (avatar.json()["code"], avatar.json()["retryable"]) == ("busy", True)
+    me = httpx.get(f"{server.url}/api/v1/me/", headers=auth(token), timeout=30).json()
+    assert me["avatar"] is None  # nothing half-changed
     ws = await WS.open(server.ws_url, token)
     try:
         frame = {
@@ -372,6 +383,7 @@ def test_backup_export_and_restore_read_and_write_the_bucket(
     assert export.status_code == 200, export.text
     with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
         exported = {name: zf.read(name) for name in zf.namelist() if name.startswith("files/")}
+        assert json.loads(zf.read("manifest.json"))["missing_files"] == []
     in_zip = {
         name.removeprefix("files/uploads/"): content
         for name, content in exported.items()
