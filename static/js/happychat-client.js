@@ -32,7 +32,7 @@
 //   unauthenticated {code}         the server closed with 4001/4003: log in again
 
 /** The docs/protocol.md version this SDK implements. */
-export const PROTOCOL_VERSION = "1.9";
+export const PROTOCOL_VERSION = "1.10";
 
 const CLOSE_UNAUTHENTICATED = 4001;
 const CLOSE_REVOKED = 4003;
@@ -992,9 +992,14 @@ export class HappyChatApi {
   uploadImage(file, { filename } = {}) {
     return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename });
   }
-  /** Upload a document → Attachment {id, kind: "file", url, name, size, content_type}. */
+  /**
+   * Upload a document → Attachment {id, kind: "file", url, name, size, content_type}.
+   * `filename` is the name shown (WeChat: pass the chosen file's name, as wx.uploadFile
+   * sends its temp file's); its extension must fit the content.
+   */
   uploadFile(file, { filename } = {}) {
-    return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename, fields: { kind: "file" } });
+    const fields = filename ? { kind: "file", name: filename } : { kind: "file" };
+    return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename, fields });
   }
   /**
    * Fetch an image URL with this client's credentials (images may be private to members):

@@ -570,19 +570,22 @@ test("upload helpers: documents carry kind=file, avatars go to their POST routes
   const adapter = recordingAdapter();
   const client = new HappyChatClient({ adapter, url: "ws://x/", token: "tok" });
   await client.api.uploadFile("/tmp/report.pdf");
+  await client.api.uploadFile("/tmp/tmp_3f.pdf", { filename: "年报.pdf" });
   await client.api.uploadImage("/tmp/cat.png");
   await client.api.uploadAvatar("/tmp/me.png");
   await client.api.uploadGroupAvatar(9, "/tmp/g.png", { filename: "g.png" });
   assert.deepEqual(adapter.requests.map((r) => [r.upload, r.field, r.fields && r.fields.kind, r.token]), [
     ["/api/v1/uploads/", "file", "file", "tok"],
+    ["/api/v1/uploads/", "file", "file", "tok"],
     ["/api/v1/uploads/", "file", undefined, "tok"],
     ["/api/v1/me/avatar/", "file", undefined, "tok"],
     ["/api/v1/groups/9/avatar/", "file", undefined, "tok"],
   ]);
-  assert.equal(adapter.requests[3].filename, "g.png");
+  assert.deepEqual(adapter.requests[1].fields, { kind: "file", name: "年报.pdf" });
+  assert.equal(adapter.requests[4].filename, "g.png");
   assert.equal(await client.api.downloadFile("/api/v1/uploads/7/file/"), "/tmp/downloaded");
   assert.equal(await client.api.exportData(), "/tmp/downloaded");
-  assert.deepEqual(adapter.requests.slice(4).map((r) => [r.download, r.token]), [
+  assert.deepEqual(adapter.requests.slice(5).map((r) => [r.download, r.token]), [
     ["/api/v1/uploads/7/file/", "tok"],
     ["/api/v1/me/export/", "tok"],
   ]);
