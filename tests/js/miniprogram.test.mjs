@@ -93,6 +93,55 @@ test("friends page: lists requests, accepting makes a friend", async () => {
   assert.ok(conv > 0);
 });
 
+test("friends page: find people and ask them with a note; decline; refusals are shown and change nothing", async () => {
+  const carol = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.carol.token });
+  const dave = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.dave.token });
+  const friends = await page("friends/friends");
+  await friends.onShow();
+  const result = (username) => friends.data.results.find((r) => r.username === username);
+
+  friends.onQuery({ detail: { value: " carol " } });
+  await friends.onSearch();
+  assert.deepEqual(friends.data.results.map((r) => [r.username, r.state]), [["carol", "add"]]);
+  await friends.onAdd(tap({ id: cfg.users.carol.id })); // the note dialog is cancelled: nothing sent
+  assert.equal((await carol.api.friendRequests()).length, 0);
+  wx.answers.modal.push({ confirm: true, content: " lunch sometime? " });
+  await friends.onAdd(tap({ id: cfg.users.carol.id }));
+  assert.equal(friends.data.error, "");
+  assert.equal(result("carol").state, "asked");
+  const [asked] = await carol.api.friendRequests();
+  assert.deepEqual([asked.from.id, asked.message, asked.status], [me.id, "lunch sometime?", "pending"]);
+  // Asking again: the server's reason is shown, and there is still one request.
+  wx.answers.modal.push({ confirm: true, content: "" });
+  await friends.onAdd(tap({ id: cfg.users.carol.id }));
+  assert.match(friends.data.error, /./);
+  assert.equal(friends.data.busy, false);
+  assert.equal((await carol.api.friendRequests()).length, 1);
+
+  friends.onQuery({ detail: { value: "bob" } });
+  await friends.onSearch();
+  assert.equal(result("bob").state, "friend");
+  friends.onQuery({ detail: { value: "nobody-by-this-name" } });
+  await friends.onSearch();
+  assert.deepEqual([friends.data.results, friends.data.searched], [[], true]);
+  friends.onQuery({ detail: { value: "  " } });
+  await friends.onSearch();
+  assert.deepEqual([friends.data.results, friends.data.searched], [[], false]);
+
+  // Declining dave's request; accepting it afterwards is refused with a reason.
+  await dave.api.sendFriendRequest(me.id, "hi from dave");
+  await friends.onShow();
+  const request = friends.data.requests.find((r) => r.name === "Dave" || r.message === "hi from dave");
+  await friends.onDecline(tap({ id: request.id }));
+  assert.equal(friends.data.error, "");
+  assert.equal(friends.data.requests.length, 0);
+  assert.equal((await dave.api.friendRequests()).find((r) => r.id === request.id).status, "rejected");
+  await friends.onAccept(tap({ id: request.id }));
+  assert.match(friends.data.error, /./);
+  assert.ok(!friends.data.friends.some((f) => f.username === "dave"));
+  assert.ok(!(await dave.api.friends()).some((f) => f.id === me.id));
+});
+
 test("conversation list: unread badges from REST, kept current by live messages", async () => {
   await bob.api.postMessage(conv, { id: `mp-1-${Date.now()}`, body: "are you there?" });
   const list = await page("conversations/conversations");
