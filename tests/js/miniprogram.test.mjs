@@ -246,20 +246,31 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   assert.equal(bobSeen.find((m) => m.body === "replying to fixed").reply_to, fixed.id);
   await until(() => rows().some((m) => m.body === "replying to fixed" && m.quote && m.quote.id === fixed.id), 5000, "own quote");
 
-  wx.answers.actionSheet.push(1); // 👍
+  wx.answers.actionSheet.push(1, 0); // React…, then 👍
   await room.onMessageAction(tap({ id: fixed.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["👍", "❤️", "😂", "😮", "😢", "🙏"]);
   await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 1, 5000, "reaction shown");
   assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "👍", count: 1, mine: true }]);
   await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.some((r) => r.emoji === "👍")), 5000, "bob sees it");
+  // Bob adds ❤️; tapping it adds mine, tapping my 👍 takes it back.
+  await bob.react(fixed.id, "❤️", true);
+  await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 2, 5000, "bob's heart shown");
+  await room.onReaction(tap({ id: fixed.id, emoji: "❤️", mine: false }));
+  await room.onReaction(tap({ id: fixed.id, emoji: "👍", mine: true }));
+  assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "❤️", count: 2, mine: true }]);
+  await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.length === 1 && t.reactions[0].count === 2), 5000, "bob sees both");
+  wx.answers.actionSheet.push(2); // Copy
+  await room.onMessageAction(tap({ id: fixed.id }));
+  assert.equal(wx.clipboard, "fixed");
 
   room.onInput({ detail: { value: "my message" } });
   room.onSend();
   await until(() => rows().some((m) => m.mine && m.body === "my message"), 5000, "own message");
   const mine = rows().find((m) => m.mine && m.body === "my message");
-  wx.answers.actionSheet.push(3); // Reply, 👍, ❤️, Edit, Recall
+  wx.answers.actionSheet.push(3); // Reply, React…, Copy, Edit, Recall
   wx.answers.modal.push({ confirm: true, content: "my edited message" });
   await room.onMessageAction(tap({ id: mine.id }));
-  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️", "Edit", "Recall"]);
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy", "Edit", "Recall"]);
   assert.equal(rows().find((m) => m.id === mine.id).body, "my edited message");
   assert.equal(rows().find((m) => m.id === mine.id).edited, true);
   wx.answers.actionSheet.push(4);
@@ -268,7 +279,7 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   await until(() => bobChanges.some((t) => t.id === mine.id && t.recalled), 5000, "bob sees the recall");
   // Bob's messages offer neither edit nor recall.
   await room.onMessageAction(tap({ id: fixed.id })); // dismissed
-  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️"]);
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
 
   // A document picked from a chat: wx.uploadFile sends the temp name, the page the real one.
   const path = join(tmp, "tmp_71c0.pdf");

@@ -7,6 +7,15 @@
 // as user ids ("@all" for owners and admins).
 const app = getApp();
 const EMOJI = ["😀", "😂", "😍", "👍", "🙏", "🎉", "❤️", "😢", "😮", "👋"];
+// The server's fixed reaction set (docs/protocol.md, limits).
+const REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+/** wx.showActionSheet as a promise of the tapped index, or null when dismissed. */
+function sheet(itemList) {
+  return new Promise((resolve) =>
+    wx.showActionSheet({ itemList, success: (res) => resolve(res.tapIndex), fail: () => resolve(null) }),
+  );
+}
 // What wx.openDocument can show.
 const DOCUMENT_TYPES = ["doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf"];
 
@@ -273,16 +282,10 @@ Page({
   /** A message the server refused stays in the outbox until the user retries or deletes it. */
   async onRetry(e) {
     const { id } = e.currentTarget.dataset;
-    let tapIndex;
-    try {
-      ({ tapIndex } = await new Promise((resolve, reject) =>
-        wx.showActionSheet({ itemList: ["Send again", "Delete"], success: resolve, fail: reject }),
-      ));
-    } catch {
-      return; // dismissed: it stays, marked failed
-    }
+    const tapIndex = await sheet(["Send again", "Delete"]);
     if (tapIndex === 0) app.client().retry(id);
-    else app.client().discard(id);
+    else if (tapIndex === 1) app.client().discard(id);
+    // dismissed: it stays, marked failed
   },
 
   onCancelReply() {
@@ -376,24 +379,32 @@ Page({
     if (!row || row.recalled || row.kind === "system") return;
     const actions = [
       ["Reply", () => this.setData({ replyTo: { id: row.id, sender: row.sender, text: summary(row.kind, row.body, row.file && row.file.name) } })],
-      ["👍", () => app.client().react(row.id, "👍")],
-      ["❤️", () => app.client().react(row.id, "❤️")],
+      ["React…", async () => {
+        const index = await sheet(REACTIONS);
+        return index === null ? null : app.client().react(row.id, REACTIONS[index]);
+      }],
     ];
+    if (row.kind === "text") actions.push(["Copy", () => wx.setClipboardData({ data: row.body })]);
     if (row.mine && row.kind === "text") actions.push(["Edit", () => this.edit(row)]);
     if (row.mine) actions.push(["Recall", () => app.client().recall(row.id)]);
-    let tapIndex;
+    const tapIndex = await sheet(actions.map(([label]) => label));
+    if (tapIndex === null) return; // dismissed
+    await this.change(() => actions[tapIndex][1]());
+  },
+
+  /** Tapping a reaction under a message adds yours, or takes it back. */
+  onReaction(e) {
+    const { id, emoji, mine } = e.currentTarget.dataset;
+    return this.change(() => app.client().react(Number(id), emoji, !mine));
+  },
+
+  /** Run a message change; the folded message it answers is shown, a refusal explained. */
+  async change(action) {
     try {
-      ({ tapIndex } = await new Promise((resolve, reject) =>
-        wx.showActionSheet({ itemList: actions.map(([label]) => label), success: resolve, fail: reject }),
-      ));
-    } catch {
-      return; // dismissed
-    }
-    try {
-      const changed = await actions[tapIndex][1]();
+      const changed = await action();
       if (changed && changed.id) this.add([changed]);
     } catch (err) {
-      wx.showToast({ title: err.detail || "That did not work", icon: "none" });
+      wx.showToast({ title: (err && err.detail) || "That did not work", icon: "none" });
     }
   },
 
