@@ -165,6 +165,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
   // Becoming friends wrote a system message first ("You are now friends"; docs/protocol.md §12).
   assert.deepEqual(room.data.messages.filter((m) => m.kind !== "system").map((m) => m.body), ["are you there?", "hello?"]);
   assert.equal(room.data.messages[0].kind, "system");
+  assert.equal(room.data.maxChars, 5000, "the composer takes what hello.limits allows");
   room.onInput({ detail: { value: "yes, " } });
   room.onEmoji({ currentTarget: { dataset: { emoji: "😀" } } });
   assert.equal(room.data.draft, "yes, 😀");
@@ -277,6 +278,13 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   await room.onMessageAction(tap({ id: mine.id }));
   assert.equal(rows().find((m) => m.id === mine.id).tombstone, "You recalled a message");
   await until(() => bobChanges.some((t) => t.id === mine.id && t.recalled), 5000, "bob sees the recall");
+  // Past the server's windows (hello.limits), edit and recall are not offered.
+  const limits = appDef.chat.limits;
+  appDef.chat.limits = { ...limits, recall_seconds: 0, edit_seconds: 0 };
+  const replyRow = rows().find((m) => m.mine && m.body === "replying to fixed");
+  await room.onMessageAction(tap({ id: replyRow.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
+  appDef.chat.limits = limits;
   // Bob's messages offer neither edit nor recall.
   await room.onMessageAction(tap({ id: fixed.id })); // dismissed
   assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
@@ -395,7 +403,22 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await until(() => bobSeen.some((m) => m.body === "@all meeting at 8"), 5000, "bob gets @all");
   assert.equal(bobSeen.find((m) => m.body === "@all meeting at 8").mention_all, true);
   await until(() => owned.data.messages.some((m) => m.mine && m.body === "@all meeting at 8"), 5000, "own @all shown");
+  // The owner may recall a member's message; the tombstone says who did.
+  const spoiler = await bob.api.postMessage(book.conversation, { id: `sp-${Date.now()}`, body: "spoiler!" });
+  await until(() => owned.data.messages.some((m) => m.id === spoiler.id), 5000, "bob's message shown");
+  wx.answers.actionSheet.push(3); // Reply, React…, Copy, Recall
+  await owned.onMessageAction(tap({ id: spoiler.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy", "Recall"]);
+  await until(() => owned.data.messages.find((m) => m.id === spoiler.id).recalled, 5000, "recalled");
+  assert.equal(owned.data.messages.find((m) => m.id === spoiler.id).tombstone, "You recalled a message from Bob");
+  await until(() => bobChanges.some((t) => t.id === spoiler.id && t.recalled), 5000, "bob sees the recall");
   owned.onUnload();
+  // A plain member is not offered a recall of someone else's message.
+  const again = await page("chat/chat", { id: String(lunch.id) });
+  const bobs = again.data.messages.find((m) => !m.mine && m.kind === "text");
+  await again.onMessageAction(tap({ id: bobs.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
+  again.onUnload();
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {

@@ -7,8 +7,6 @@
 // as user ids ("@all" for owners and admins).
 const app = getApp();
 const EMOJI = ["😀", "😂", "😍", "👍", "🙏", "🎉", "❤️", "😢", "😮", "👋"];
-// The server's fixed reaction set (docs/protocol.md, limits).
-const REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 /** wx.showActionSheet as a promise of the tapped index, or null when dismissed. */
 function sheet(itemList) {
@@ -45,6 +43,7 @@ Page({
     emoji: EMOJI,
     showEmoji: false,
     replyTo: null,
+    maxChars: 5000, // the server's text limit (hello.limits.text_max_chars)
     picker: [], // the member picker after "@": [{id, name}], id "all" for everyone
     scrollTo: "bottom",
     error: "",
@@ -56,14 +55,19 @@ Page({
     this.names = new Map(); // user id → name, for system messages
     this.images = new Map(); // attachment url → temp file path
     this.members = []; // groups: [{id, name}] of the other members, for the "@" picker
-    this.canMentionAll = false;
+    this.isAdmin = false; // a group's owner or admin: may mention all and recall anyone's messages
+    this.recalledBy = new Map(); // message id → who recalled it, when it was not its sender
     this.picked = new Map(); // user id (or "all") → the "@name" put in the draft
     const chat = app.client();
+    this.setData({ maxChars: chat.limits.text_max_chars });
     this.off = [
       chat.on("message", ({ message }) => {
         if (message.conversation === this.conversation) this.add([message]);
       }),
-      chat.on("change", ({ target }) => {
+      chat.on("change", ({ entry, target }) => {
+        if (entry && target && entry.kind === "recall" && entry.sender && entry.sender.id !== target.sender.id) {
+          this.recalledBy.set(target.id, entry.sender);
+        }
         if (target && target.conversation === this.conversation) this.add([target]);
       }),
       chat.on("outbox", () => this.showPending()),
@@ -79,7 +83,7 @@ Page({
         for (const member of await chat.api.groupMembers(conversation.group)) {
           const name = member.alias || member.user.remark || member.user.nickname;
           this.names.set(member.user.id, name);
-          if (me && member.user.id === me.id) this.canMentionAll = member.role !== "member";
+          if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
           else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
         }
       }
@@ -127,6 +131,15 @@ Page({
     }
   },
 
+  /** "Bob recalled a message", or who else did ("You recalled a message from Bob"). */
+  tombstone(m, mine, sender) {
+    const by = this.recalledBy.get(m.id);
+    if (!by) return `${mine ? "You" : sender} recalled a message`;
+    const me = this.me();
+    const who = me && by.id === me.id ? "You" : this.name(by.id) || by.nickname;
+    return `${who} recalled a message from ${mine ? "you" : sender}`;
+  },
+
   /** The row the page draws for a (folded) message. */
   row(m) {
     const me = this.me();
@@ -149,7 +162,8 @@ Page({
       kind: m.kind,
       body: m.recalled ? "" : m.body,
       recalled: m.recalled,
-      tombstone: m.recalled ? `${mine ? "You" : sender} recalled a message` : "",
+      tombstone: m.recalled ? this.tombstone(m, mine, sender) : "",
+      sentAt: Date.parse(m.created_at) || 0,
       edited: m.edited && !m.recalled,
       system: m.kind === "system" ? this.systemText(m) : "",
       quote: quote || null,
@@ -229,7 +243,7 @@ Page({
 
   /** The "@" picker: the other members, and everyone for an owner or admin. */
   openPicker() {
-    const everyone = this.canMentionAll ? [{ id: "all", name: "All members" }] : [];
+    const everyone = this.isAdmin ? [{ id: "all", name: "All members" }] : [];
     this.setData({ picker: everyone.concat(this.members) });
   },
 
@@ -380,13 +394,19 @@ Page({
     const actions = [
       ["Reply", () => this.setData({ replyTo: { id: row.id, sender: row.sender, text: summary(row.kind, row.body, row.file && row.file.name) } })],
       ["React…", async () => {
-        const index = await sheet(REACTIONS);
-        return index === null ? null : app.client().react(row.id, REACTIONS[index]);
+        const reactions = app.client().limits.reactions;
+        const index = await sheet(reactions);
+        return index === null ? null : app.client().react(row.id, reactions[index]);
       }],
     ];
+    // Offer only what the server allows now (hello.limits); it still decides.
+    const { recall_seconds: recallSeconds, edit_seconds: editSeconds } = app.client().limits;
+    const age = (Date.now() - row.sentAt) / 1000;
     if (row.kind === "text") actions.push(["Copy", () => wx.setClipboardData({ data: row.body })]);
-    if (row.mine && row.kind === "text") actions.push(["Edit", () => this.edit(row)]);
-    if (row.mine) actions.push(["Recall", () => app.client().recall(row.id)]);
+    if (row.mine && row.kind === "text" && age < editSeconds) actions.push(["Edit", () => this.edit(row)]);
+    if ((row.mine && age < recallSeconds) || (this.kind === "group" && this.isAdmin && !row.mine)) {
+      actions.push(["Recall", () => app.client().recall(row.id)]);
+    }
     const tapIndex = await sheet(actions.map(([label]) => label));
     if (tapIndex === null) return; // dismissed
     await this.change(() => actions[tapIndex][1]());
