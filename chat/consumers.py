@@ -458,6 +458,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
+    async def forward(self, text: str) -> None:
+        """Send a frame encoded by the publisher: the channel-layer handlers' path to the
+        socket, once per delivered frame, so straight to the ASGI send."""
+        if not self.closing:
+            await self.base_send({"type": "websocket.send", "text": text})
+
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
             await self.send_hello()
@@ -652,15 +658,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         if event["origin"] != self.channel_name and event["conversation"] in self.subscriptions:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_read(self, event: dict[str, Any]) -> None:
         if event["origin"] != self.channel_name:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if self.user is not None and event["user"] != self.user.pk:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         uid = event["user"]
@@ -671,14 +677,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             and (self.presence_seen.get(uid) != event["online"])
         ):
             self.presence_seen[uid] = event["online"]
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_event(self, event: dict[str, Any]) -> None:
         if "subscribe" in event:
             await self.subscribe(event["subscribe"])
         if "unsubscribe" in event:
             await self.unsubscribe(event["unsubscribe"])
-        await self.send(text_data=event["frame"])
+        await self.forward(event["frame"])
 
     async def chat_resync(self, event: dict[str, Any]) -> None:
         """The channel layer may have dropped events (Redis was away): a revocation that

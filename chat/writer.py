@@ -4,9 +4,14 @@ Writes (send, read) go to one executor: a single thread on SQLite, where writers
 one lock anyway and a thread pool would only add busy-wait sleeps; a small pool on
 PostgreSQL, where senders to different conversations commit in parallel. Reads (sync) use
 the default pool.
+
+On SQLite the writer never checkpoints the WAL itself (a checkpoint fsyncs the database
+and would stall every send queued behind it): a thread of its own does, once a second,
+without blocking writers (PASSIVE).
 """
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +22,15 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections, transaction
 
+from happychat import events
+
+logger = logging.getLogger("happychat.writer")
+
 MAX_BATCH = 64
 # How often a writer thread checks its connection (age, health): Channels' wrapper does it
 # before and after every call, which on PostgreSQL costs a `SELECT 1` round trip per write.
 CONNECTION_CHECK_SECONDS = 1.0
+CHECKPOINT_SECONDS = 1.0
 _Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
 
 _writer: ThreadPoolExecutor | None = None
@@ -33,9 +43,27 @@ def writer() -> ThreadPoolExecutor:
     """The process's writer executor (created on first use, when settings are loaded)."""
     global _writer
     if _writer is None:
-        workers = 1 if connections["default"].vendor == "sqlite" else settings.CHAT_DB_WRITERS
+        sqlite = connections["default"].vendor == "sqlite"
+        workers = 1 if sqlite else settings.CHAT_DB_WRITERS
         _writer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-writer")
+        if sqlite:
+            checkpointer = threading.Thread(
+                target=_checkpoint_forever, name="chat-checkpoint", daemon=True
+            )
+            checkpointer.start()
     return _writer
+
+
+def _checkpoint_forever() -> None:
+    """Copy the WAL into the database once a second, off the writer's path."""
+    while True:
+        time.sleep(CHECKPOINT_SECONDS)
+        try:
+            close_old_connections()
+            with connections["default"].cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:
+            logger.exception("WAL checkpoint failed")
 
 
 def reserve() -> bool:
@@ -116,7 +144,15 @@ def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
     if now - getattr(_checked, "at", 0.0) >= CONNECTION_CHECK_SECONDS:
         close_old_connections()
         _checked.at = now
-    results = _run_batch(batch)
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        if connection.connection is not getattr(_checked, "raw", None):
+            # This connection leaves checkpoints to _checkpoint_forever.
+            connection.connection.execute("PRAGMA wal_autocheckpoint=0")
+            _checked.raw = connection.connection
+    with events.held_publishes():
+        results = _run_batch(batch)
     if any(not ok and _database_error(value) for ok, value in results):
         close_old_connections()
         _checked.at = 0.0
