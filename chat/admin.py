@@ -13,12 +13,14 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Model
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation, ConversationMember, Message, Upload
-from chat.serializers import attachment_payload
+from chat.serializers import CONTENT_KINDS, attachment_payload
+from chat.services.changes import message_takedown
 
 PREVIEW_SIDE = 160
 
@@ -134,10 +136,10 @@ class ConversationMemberAdmin(ReadOnlyAdmin):
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = ["id", "conversation", "seq", "sender", "kind", "short_body", "created_at"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "recalled"]
     search_fields = ["body", "sender__username", "=client_id"]
     list_select_related = ["conversation", "sender"]
-    raw_id_fields = ["conversation", "sender", "attachment"]
+    raw_id_fields = ["conversation", "sender", "attachment", "target", "reply_to", "recalled_by"]
     fields = [
         "conversation",
         "seq",
@@ -146,6 +148,12 @@ class MessageAdmin(ReadOnlyAdmin):
         "body",
         "attachment",
         "attachment_preview",
+        "target",
+        "reply_to",
+        "recalled",
+        "recalled_by",
+        "recall_reason",
+        "edited",
         "client_id",
         "created_at",
     ]
@@ -155,9 +163,33 @@ class MessageAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
+    actions = ["take_down"]
+
     @admin.display(description=_("body"))
     def short_body(self, obj: Message) -> str:
         return Truncator(obj.body).chars(60)
+
+    def has_takedown_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("chat.change_message"))
+
+    @admin.action(
+        description=_("Take down selected messages (recorded: who and why)"),
+        permissions=["takedown"],
+    )
+    def take_down(self, request: HttpRequest, queryset: Any) -> TemplateResponse | None:
+        """An operator's recall at any time, through the service (members see a recall)."""
+        messages = list(queryset.filter(kind__in=CONTENT_KINDS, recalled=False)[:100])
+        reason = request.POST.get("reason", "").strip()
+        if "apply" in request.POST and reason:
+            for message in messages:
+                message_takedown(operator=request.user, message_id=message.pk, reason=reason)  # type: ignore[arg-type]
+            self.message_user(request, _("%(n)d messages taken down.") % {"n": len(messages)})
+            return None
+        return TemplateResponse(
+            request,
+            "admin/chat/message/takedown.html",
+            {**self.admin_site.each_context(request), "messages": messages},
+        )
 
     @admin.display(description=_("image"))
     def attachment_preview(self, obj: Message) -> str:

@@ -19,10 +19,17 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
+from chat.models import Upload
 from chat.serializers import AttachmentSchema
-from chat.uploads import access_upload, stored_field_response, upload_create, upload_payload
+from chat.uploads import (
+    access_upload,
+    document_create,
+    stored_field_response,
+    upload_create,
+    upload_payload,
+)
 from happychat.api import me
-from happychat.errors import InvalidAttachment
+from happychat.errors import InvalidAttachment, NotFound
 
 # Room for the multipart envelope around a file that is exactly at the limit.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -30,8 +37,11 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 class UploadInput(serializers.Serializer):
     file = serializers.FileField(
-        help_text="A JPEG, PNG, GIF or WebP image, 10 MB at most.", allow_empty_file=False
+        help_text="An image (JPEG, PNG, GIF or WebP, 10 MB at most), or with `kind: file` a "
+        "document (PDF, Office, text, archive; CHAT_FILE_MAX_BYTES, 20 MB by default).",
+        allow_empty_file=False,
     )
+    kind = serializers.ChoiceField(choices=["image", "file"], default="image", required=False)
 
 
 class UploadErrorSchema(serializers.Serializer):
@@ -69,8 +79,9 @@ class UploadCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         declared = request.META.get("CONTENT_LENGTH") or ""
+        limit = max(settings.UPLOAD_MAX_BYTES, settings.CHAT_FILE_MAX_BYTES)
         # Refuse an obviously oversized body before the parser spools it to disk.
-        if declared.isdigit() and int(declared) > settings.UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD:
+        if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
             raise InvalidAttachment(
                 _("The image is too large; the limit is %(mb)s MB.")
                 % {"mb": round(settings.UPLOAD_MAX_BYTES / 2**20, 1)}
@@ -80,7 +91,10 @@ class UploadCreateApi(APIView):
             raise InvalidAttachment(_("Send one image as the multipart field `file`."))
         # IsAuthenticated (the default permission) has already refused anonymous users.
         owner = cast(User, request.user)
-        upload = upload_create(owner=owner, file=data.validated_data["file"])
+        if data.validated_data.get("kind") == "file":
+            upload = document_create(owner=owner, file=data.validated_data["file"])
+        else:
+            upload = upload_create(owner=owner, file=data.validated_data["file"])
         return Response(upload_payload(upload), status=status.HTTP_201_CREATED)
 
 
@@ -124,6 +138,14 @@ class UploadFileApi(APIView):
     )
     def get(self, request: Request, upload_id: int) -> HttpResponseBase:
         upload = access_upload(user=me(request), upload_id=upload_id)
+        if upload.kind == Upload.Kind.FILE:
+            # Documents download (never render inline) under the name they were sent with.
+            return stored_field_response(
+                request,
+                field=upload.file,
+                content_type=upload.content_type,
+                download_name=upload.name,
+            )
         return stored_field_response(request, field=upload.image, content_type=upload.content_type)
 
 
@@ -136,4 +158,6 @@ class UploadThumbnailApi(APIView):
     )
     def get(self, request: Request, upload_id: int) -> HttpResponseBase:
         upload = access_upload(user=me(request), upload_id=upload_id)
+        if upload.kind == Upload.Kind.FILE:
+            raise NotFound(_("Documents have no thumbnail."))
         return stored_field_response(request, field=upload.thumbnail)

@@ -26,6 +26,15 @@ urlpatterns = [
         name="conversation-mute",
     ),
     path("uploads/", UploadCreateApi.as_view(), name="upload-create"),
+    path("messages/forward/", api.MessageForwardApi.as_view(), name="message-forward"),
+    path("messages/<id:message_id>/", api.MessageDetailApi.as_view(), name="message-detail"),
+    path("messages/<id:message_id>/recall/", api.MessageRecallApi.as_view(), name="message-recall"),
+    path(
+        "messages/<id:message_id>/reactions/",
+        api.MessageReactionApi.as_view(),
+        name="message-reactions",
+    ),
+    path("search/messages/", api.MessageSearchApi.as_view(), name="message-search"),
     path("uploads/<id:upload_id>/file/", UploadFileApi.as_view(), name="upload-file"),
     path(
         "uploads/<id:upload_id>/thumbnail/",

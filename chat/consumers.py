@@ -30,6 +30,7 @@ from accounts.serializers import user_payload
 from chat import events as chat_events
 from chat import presence, selectors, transport, writer
 from chat.serializers import message_payload
+from chat.services.changes import message_edit, message_react, message_recall
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
     CLOSE_ABUSE,
@@ -77,6 +78,13 @@ _Job = tuple[Coroutine[Any, Any, None], Any]
 RESYNC_FRAME = events.encode({"type": "event", "event": "resync", "data": {}})
 
 
+def _change_payloads(*, service: Any, **kwargs: Any) -> tuple[dict[str, Any] | None, Any]:
+    """Run a change service on the writer thread and encode its entry and folded target there
+    (they read related rows, which the event loop must not)."""
+    target, entry = service(**kwargs)
+    return (message_payload(entry) if entry is not None else None), message_payload(target)
+
+
 @database_sync_to_async
 def _user_for_token(token: str) -> tuple[Any, str] | None:
     from knox.auth import TokenAuthentication
@@ -99,6 +107,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "sync": "handle_sync",
         "read": "handle_read",
         "typing": "handle_typing",
+        "recall": "handle_recall",
+        "edit": "handle_edit",
+        "react": "handle_react",
     }
     # Frames allowed before authentication; everything else waits for `auth`.
     anonymous_types = frozenset({"auth", "ping"})
@@ -527,9 +538,42 @@ class ChatConsumer(AsyncWebsocketConsumer):
             kind=frame.get("kind", "text"),
             body=frame.get("body", ""),
             attachment_id=frame.get("attachment"),
+            reply_to=frame.get("reply_to"),
+            mentions=frame.get("mentions"),
+            mention_all=frame.get("mention_all", False),
             origin=self.channel_name,
         )
         await self.send_json({"type": "ack", "id": client_id, "message": message_payload(message)})
+
+    # Changes to a message (docs/message-changes.md): one service each, through the same
+    # writer as sends. The ack carries the entry appended to the sequence (null when the
+    # frame changed nothing, e.g. a repeated recall) and the folded target.
+
+    async def _change(self, frame: dict[str, Any], service: Any, **kwargs: Any) -> None:
+        ref = frame.get("id")
+        if not isinstance(ref, str) or not 1 <= len(ref) <= 64:
+            raise InvalidInput("`id` must be a string of 1 to 64 characters.")
+        message_id = id_field(frame, "message")
+        if not self.send_bucket.take():
+            if self.refused_sends.hit():
+                await self.close(code=CLOSE_ABUSE)
+            raise RateLimited("Sending too fast; retry shortly.")
+        self.enqueue(self.change(ref, service, message_id=message_id, **kwargs), ref=ref)
+
+    async def change(self, ref: str, service: Any, **kwargs: Any) -> None:
+        entry, target = await db_write(
+            _change_payloads, service=service, user=self.user, origin=self.channel_name, **kwargs
+        )
+        await self.send_json({"type": "ack", "id": ref, "message": entry, "target": target})
+
+    async def handle_recall(self, frame: dict[str, Any]) -> None:
+        await self._change(frame, message_recall)
+
+    async def handle_edit(self, frame: dict[str, Any]) -> None:
+        await self._change(frame, message_edit, body=frame.get("body"))
+
+    async def handle_react(self, frame: dict[str, Any]) -> None:
+        await self._change(frame, message_react, emoji=frame.get("emoji"), on=frame.get("on"))
 
     def enqueue(self, job: Coroutine[Any, Any, None], *, ref: Any = None) -> None:
         """Run a database write after this socket's earlier ones, off the receive loop.

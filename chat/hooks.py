@@ -7,6 +7,12 @@ their `AppConfig.ready`; chat never imports them.
 - `conversation_rows_decorate(conversation_ids)`: while building the conversation list;
   a receiver returns {conversation id: {"title", "avatar", "group"}} for the
   conversations it owns (groups names its group conversations).
+- `mention_all_permitted(conversation_id, user)`: may this member mention everyone?
+  A receiver answers True or False for the conversations it owns (groups: owner and
+  admins); with no answer, nobody may.
+- `recall_permitted(user, message)`: may this member recall someone else's message (or
+  their own after the time limit)? Groups: the owner any member's, an admin a plain
+  member's.
 """
 
 import logging
@@ -18,6 +24,8 @@ logger = logging.getLogger("happychat.hooks")
 
 message_committed = Signal()
 conversation_rows_decorate = Signal()
+mention_all_permitted_signal = Signal()
+recall_permitted_signal = Signal()
 
 
 def announce_message_committed(message: Any) -> None:
@@ -42,3 +50,17 @@ def conversation_decorations(conversation_ids: list[int]) -> dict[int, dict[str,
         for cid, fields in found.items():
             merged.setdefault(cid, {}).update(fields)
     return merged
+
+
+def mention_all_permitted(*, conversation_id: int, user: Any) -> bool:
+    """Whether a receiver allows `user` to mention everyone in the conversation."""
+    answers = mention_all_permitted_signal.send(
+        sender=None, conversation_id=conversation_id, user=user
+    )
+    return any(result is True for _receiver, result in answers)
+
+
+def recall_permitted(*, user: Any, message: Any) -> bool:
+    """Whether a receiver allows `user` to recall `message` as a moderator."""
+    answers = recall_permitted_signal.send(sender=None, user=user, message=message)
+    return any(result is True for _receiver, result in answers)

@@ -36,6 +36,9 @@ class ConversationMember(models.Model):
     # While inactive (left or removed), history is visible up to this seq and no further.
     left_seq = models.BigIntegerField(null=True, blank=True)
     muted = models.BooleanField(default=False)
+    # The seq of the newest message that mentions this member (or @all): "[@me]" in the
+    # conversation list while it is above last_read_seq.
+    mention_seq = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -51,14 +54,23 @@ class ConversationMember(models.Model):
 
 
 class Upload(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        FILE = "file", _("File")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
     )
-    image = models.ImageField(upload_to="uploads/%Y/%m/")
-    thumbnail = models.ImageField(upload_to="uploads/%Y/%m/")
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    content_type = models.CharField(max_length=32)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.IMAGE)
+    # Images: the re-encoded image and its thumbnail. Files: `file`, with the name the
+    # user gave it (shown to the members, never used as a storage path).
+    image = models.ImageField(upload_to="uploads/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(upload_to="uploads/%Y/%m/", blank=True)
+    file = models.FileField(upload_to="files/%Y/%m/", blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=128)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -67,10 +79,22 @@ class Upload(models.Model):
 
 
 class Message(models.Model):
+    """A message, or an entry that changes an earlier one (recall, edit, reaction).
+
+    Change entries take their own seq like any message, so `sync` and history carry them
+    and clients fold them into `target`; the target row keeps the folded state
+    (`recalled`, `edited`, the latest `body`, `change_seq`) for history pages, the
+    conversation list and search. See docs/message-changes.md.
+    """
+
     class Kind(models.TextChoices):
         TEXT = "text", _("Text")
         IMAGE = "image", _("Image")
+        FILE = "file", _("File")
         SYSTEM = "system", _("System")
+        RECALL = "recall", _("Recall")
+        EDIT = "edit", _("Edit")
+        REACTION = "reaction", _("Reaction")
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -85,6 +109,34 @@ class Message(models.Model):
         Upload, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
     client_id = models.CharField(max_length=64)
+    # Change entries: the message they change.
+    target = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    # User ids mentioned (robust to renames; null: none); `mention_all` for "@all".
+    # Columns a raw INSERT may leave out have database defaults.
+    mentions = models.JSONField(null=True, blank=True)
+    mention_all = models.BooleanField(default=False, db_default=False)
+    # Structured details: system messages {"event", …}; reaction entries {"emoji", "on"};
+    # forwarded messages {"forwarded_from": {"id", "sender"}}.
+    data = models.JSONField(null=True, blank=True)
+    # Folded state of a message (never set on change entries).
+    recalled = models.BooleanField(default=False, db_default=False)
+    edited = models.BooleanField(default=False, db_default=False)
+    change_seq = models.BigIntegerField(default=0, db_default=0)
+    # Who recalled it (the sender, a group admin, or an operator) and, for an operator's
+    # takedown, why. Shown to operators only.
+    recalled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recall_reason = models.CharField(max_length=500, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,3 +149,20 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.conversation_id}:{self.seq}"
+
+
+class Reaction(models.Model):
+    """The current reactions on a message (the entries in the sequence are its history)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"

@@ -5,14 +5,15 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, prefetch_related_objects
 
 from accounts.models import User
 from accounts.selectors import friend_remarks
 from accounts.serializers import user_payload
-from chat import hooks
+from chat import hooks, search
 from chat.models import Conversation, ConversationMember, Message
-from chat.serializers import message_payload
+from chat.serializers import CHANGE_KINDS, UNREAD_KINDS, message_payload
 from happychat.errors import NotFound
 from happychat.validators import require_id
 
@@ -37,8 +38,10 @@ def visible_last_seq(member: ConversationMember) -> int:
 
 
 def _messages(conversation_id: int) -> Any:
-    return Message.objects.filter(conversation_id=conversation_id).select_related(
-        "sender", "attachment"
+    return (
+        Message.objects.filter(conversation_id=conversation_id)
+        .select_related("sender", "attachment", "reply_to__sender")
+        .prefetch_related("reactions")
     )
 
 
@@ -53,14 +56,24 @@ def message_page(
     member: ConversationMember,
     before: int | None = None,
     after: int | None = None,
+    around: int | None = None,
     limit: int = 50,
 ) -> Page:
     """A page of history, oldest first, by keyset on seq (no COUNT, no OFFSET).
 
     `after` pages forward from a seq; otherwise backward from `before` (default: newest).
+    Messages come folded (recalled, edited, reactions); the change entries themselves are
+    left out (they reach devices through `sync`), so seqs in a page may skip numbers.
     """
     top = visible_last_seq(member)
-    qs = _messages(member.conversation_id)
+    qs = _messages(member.conversation_id).exclude(kind__in=CHANGE_KINDS)
+    if around is not None:
+        # A jump (search result, quote): the message and about half a page either side;
+        # `has_more` tells whether older history exists (page on with `before`).
+        centre = min(around, top)
+        older = list(qs.filter(seq__lt=centre).order_by("-seq")[: limit // 2 + 1])
+        newer = list(qs.filter(seq__gte=centre, seq__lte=top).order_by("seq")[: limit - limit // 2])
+        return Page([*reversed(older[: limit // 2]), *newer], len(older) > limit // 2)
     if after is not None:
         rows = list(qs.filter(seq__gt=after, seq__lte=top).order_by("seq")[: limit + 1])
         return Page(rows[:limit], len(rows) > limit)
@@ -69,6 +82,50 @@ def message_page(
     end = top + 1 if before is None else min(before, top + 1)
     rows = list(qs.filter(seq__lt=end).order_by("-seq")[: limit + 1])
     return Page(list(reversed(rows[:limit])), len(rows) > limit)
+
+
+def access_message(*, user: User, message_id: int) -> Message:
+    """A message (folded) the user may read: in a conversation they are in, or up to where
+    they left it. Change entries are not addressable. NotFound otherwise."""
+    message = _messages_any().filter(pk=message_id).exclude(kind__in=CHANGE_KINDS).first()
+    if message is not None:
+        member = ConversationMember.objects.filter(
+            conversation_id=message.conversation_id, user=user
+        ).first()
+        if member is not None and message.seq <= visible_last_seq_of(member):
+            return message
+    raise NotFound("No such message.")
+
+
+def visible_last_seq_of(member: ConversationMember) -> int:
+    """Like visible_last_seq, without loading the conversation (no upper bound if active)."""
+    if not member.is_active and member.left_seq is not None:
+        return member.left_seq
+    return 2**63 - 1
+
+
+def _messages_any() -> Any:
+    return Message.objects.select_related(
+        "sender", "attachment", "reply_to__sender"
+    ).prefetch_related("reactions")
+
+
+def _with_extras(ids: list[int]) -> list[Message]:
+    """Messages by id with sender and attachment; quotes and reactions fetched only for the
+    messages that have them (most have neither), so a page costs one query, rarely three."""
+    messages = list(
+        Message.objects.select_related("sender", "attachment").filter(pk__in=ids).order_by()
+    )
+    quoted_ids = {m.reply_to_id for m in messages if m.reply_to_id}
+    if quoted_ids:
+        quoted = Message.objects.select_related("sender").in_bulk(quoted_ids)
+        for m in messages:
+            if m.reply_to_id:
+                m.reply_to = quoted.get(m.reply_to_id)
+    changed = [m for m in messages if m.change_seq]
+    if changed:
+        prefetch_related_objects(changed, "reactions")
+    return messages
 
 
 def memberships(*, user: User, active_only: bool = True) -> list[ConversationMember]:
@@ -143,6 +200,54 @@ def conversation_row(*, member: ConversationMember) -> dict[str, Any]:
     return _conversation_rows(user=member.user, members=[member])[0]
 
 
+def _previews(tops: dict[int, int]) -> dict[int, Message]:
+    """The newest message (folded) at or below each visible top, skipping change entries.
+
+    One query finds the message at each top; only conversations whose top is a change
+    entry (a reaction, an edit…) look further back, one indexed query each.
+    """
+    pairs = [Q(conversation_id=cid, seq=top) for cid, top in tops.items() if top > 0]
+    last: dict[int, Message] = {}
+    if not pairs:
+        return last
+    related = ("sender", "attachment", "reply_to__sender")
+    for found in Message.objects.filter(reduce(or_, pairs)).select_related(*related):
+        if found.kind in CHANGE_KINDS:
+            earlier = (
+                Message.objects.filter(conversation_id=found.conversation_id, seq__lt=found.seq)
+                .exclude(kind__in=CHANGE_KINDS)
+                .select_related(*related)
+                .order_by("-seq")
+                .first()
+            )
+            if earlier is None:
+                continue
+            found = earlier
+        last[found.conversation_id] = found
+    return last
+
+
+UNREAD_CAP = 999
+
+
+def unread_count(*, member: ConversationMember, top: int) -> int:
+    """Messages after the read cursor written by others, not counting change entries or
+    system messages (counted up to UNREAD_CAP)."""
+    if top <= member.last_read_seq:
+        return 0
+    rows = (
+        Message.objects.filter(
+            conversation_id=member.conversation_id,
+            seq__gt=member.last_read_seq,
+            seq__lte=top,
+            kind__in=UNREAD_KINDS,
+        )
+        .exclude(sender_id=member.user_id)
+        .values_list("pk", flat=True)[:UNREAD_CAP]
+    )
+    return len(rows)
+
+
 def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list[dict[str, Any]]:
     if not members:
         return []
@@ -159,13 +264,7 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
     # Groups (above chat) name their conversations through the hook.
     decorations = hooks.conversation_decorations(ids)
     tops = {m.conversation_id: visible_last_seq(m) for m in members}
-    pairs = [Q(conversation_id=cid, seq=top) for cid, top in tops.items() if top > 0]
-    last: dict[int, Message] = {}
-    if pairs:
-        for found in Message.objects.filter(reduce(or_, pairs)).select_related(
-            "sender", "attachment"
-        ):
-            last[found.conversation_id] = found
+    last = _previews(tops)
     rows: list[tuple[float, dict[str, Any]]] = []
     for m in members:
         conv = m.conversation
@@ -193,10 +292,87 @@ def _conversation_rows(*, user: User, members: list[ConversationMember]) -> list
             "last_read_seq": m.last_read_seq,
             # How far the other person has read (direct and robot): read receipts on load.
             "peer_last_read_seq": peer_read.get(conv.pk),
-            "unread": max(0, top - m.last_read_seq),
+            "unread": unread_count(member=m, top=top),
+            # "[@me]": a message after the read cursor mentions this member (or @all).
+            "mentioned": m.last_read_seq < m.mention_seq <= top,
             "muted": m.muted,
             "is_active": m.is_active,
         }
         rows.append((activity, row))
     rows.sort(key=lambda r: r[0], reverse=True)
     return [row for _, row in rows]
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[tuple[Message, list[dict[str, Any]]]]
+    has_more: bool
+    terms: list[str]
+
+
+_SEARCH_SQL = {
+    # FTS drives (CROSS JOIN keeps SQLite from reordering): newest matches first, each
+    # checked against the searcher's membership through two index lookups.
+    "sqlite": (
+        "SELECT f.rowid FROM chat_message_fts f CROSS JOIN chat_message m ON m.id = f.rowid "
+        "CROSS JOIN chat_conversationmember cm ON cm.conversation_id = m.conversation_id "
+        "AND cm.user_id = %s WHERE f.chat_message_fts MATCH %s"
+    ),
+    "postgresql": (
+        "SELECT f.message_id FROM chat_message_search f "
+        "JOIN chat_message m ON m.id = f.message_id "
+        "JOIN chat_conversationmember cm ON cm.conversation_id = m.conversation_id "
+        "AND cm.user_id = %s WHERE f.tsv @@ to_tsquery('simple', %s)"
+    ),
+}
+
+
+def message_search(
+    *,
+    user: User,
+    q: str,
+    conversation_id: int | None = None,
+    sender_id: int | None = None,
+    before: int | None = None,
+    limit: int = 20,
+) -> SearchPage:
+    """Messages the user may read that contain every word of `q`, newest first.
+
+    Keyset-paged on message id (`before` = the last id of the previous page). A member who
+    left a group still finds its history up to when they left. Recalled messages are not
+    in the index; edited ones are found by their latest text.
+    """
+    terms = search.query_terms(q)
+    if not terms:
+        return SearchPage([], False, [])
+    _match, params = search.match_sql(terms, conversation_id=conversation_id, sender_id=sender_id)
+    postgres = connection.vendor == "postgresql"
+    sql = _SEARCH_SQL["postgresql" if postgres else "sqlite"]
+    key = "f.message_id" if postgres else "f.rowid"
+    args: list[Any] = [user.pk, *params]
+    sql += " AND (cm.is_active OR m.seq <= cm.left_seq)"
+    if conversation_id is not None:
+        sql += " AND m.conversation_id = %s"
+        args.append(conversation_id)
+    if sender_id is not None:
+        sql += " AND m.sender_id = %s"
+        args.append(sender_id)
+    if before is not None:
+        sql += f" AND {key} < %s"
+        args.append(before)
+    # Ordered by the index's own key, so the newest matches come first without a sort.
+    sql += f" ORDER BY {key} DESC LIMIT %s"
+    args.append(limit + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        ids = [row[0] for row in cursor.fetchall()]
+    found = {m.pk: m for m in _with_extras(ids[:limit])}
+    hits = []
+    for mid in ids[:limit]:
+        message = found[mid]
+        text = message.body or (message.attachment.name if message.attachment else "")
+        hits.append((message, search.snippet(text, terms)))
+    return SearchPage(hits, len(ids) > limit, terms)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, blocked_either_way, is_blocked
 from accounts.serializers import user_payload
+from chat.services.changes import system_message_post
 from chat.services.conversations import conversation_direct_get_or_create
 from friends.hooks import announce_friend_request_sent
 from friends.serializers import friend_request_payload
@@ -135,6 +136,13 @@ def _accept(request: FriendRequest) -> FriendRequest:
     Friendship.objects.get_or_create(user=a, friend=b)
     Friendship.objects.get_or_create(user=b, friend=a)
     conversation, created = conversation_direct_get_or_create(user_a=a, user_b=b)
+    system_message_post(
+        conversation_id=conversation.pk,
+        actor=b,
+        event="friend_added",
+        body="You are now friends. Say hello!",
+        users=[a.pk, b.pk],
+    )
     _publish_request(request)
     for me, other in ((a, b), (b, a)):
         if created:

@@ -34,6 +34,7 @@ from accounts.models import User
 from accounts.selectors import are_friends, blocked_either_way
 from accounts.serializers import user_payload
 from chat.models import ConversationMember
+from chat.services.changes import system_message_post
 from chat.services.conversations import (
     conversation_group_create,
     conversation_member_remove,
@@ -146,6 +147,18 @@ def _add_member(*, group: Group, user: User, by: User | None) -> GroupMember:
         "user": user_payload(user),
         "by": by.pk if by is not None else None,
     }
+    system_message_post(
+        conversation_id=group.conversation_id,
+        actor=by or user,
+        event="member_joined",
+        body=(
+            f"{by.display_name} invited {user.display_name} to the group"
+            if by is not None and by.pk != user.pk
+            else f"{user.display_name} joined the group"
+        ),
+        user=user.pk,
+        by=by.pk if by is not None else None,
+    )
     others = [uid for uid in group_member_ids(group=group) if uid != user.pk]
     events.user_event([user.pk], "group_joined", data, subscribe=group.conversation_id)
     events.user_event(others, "group_joined", data)
@@ -179,6 +192,28 @@ def _remove_member(*, group: Group, member: GroupMember, reason: str, by: User) 
         new_owner.role = Role.OWNER
         new_owner.save(update_fields=["role"])
         Group.objects.filter(pk=group.pk).update(owner=new_owner.user)
+    gone = member.user
+    system_message_post(
+        conversation_id=group.conversation_id,
+        actor=by,
+        event="member_left" if reason == "left" else "member_removed",
+        body=(
+            f"{gone.display_name} left the group"
+            if reason == "left"
+            else f"{by.display_name} removed {gone.display_name} from the group"
+        ),
+        user=gone.pk,
+        by=by.pk,
+    )
+    if new_owner is not None:
+        system_message_post(
+            conversation_id=group.conversation_id,
+            actor=by,
+            event="owner_transferred",
+            body=f"{new_owner.user.display_name} is now the group owner",
+            user=new_owner.user_id,
+            by=None,
+        )
     data = {"group": _brief(group), "user": member.user_id, "reason": reason, "by": by.pk}
     events.user_event([member.user_id], "group_left", data, unsubscribe=group.conversation_id)
     events.user_event(remaining, "group_left", data)
@@ -237,6 +272,15 @@ def group_create(
     GroupMember.objects.bulk_create(
         [GroupMember(group=group, user_id=uid, role=Role.MEMBER) for uid in sorted(ids)]
     )
+    system_message_post(
+        conversation_id=conversation.pk,
+        actor=owner,
+        event="group_created",
+        body=f'{owner.display_name} created the group "{clean_name}"',
+        name=clean_name,
+        users=sorted(ids),
+        by=owner.pk,
+    )
     events.user_event(
         [owner.pk, *ids],
         "conversation_created",
@@ -289,6 +333,24 @@ def group_update(
     if not changed:
         raise InvalidInput(_("Nothing to change."))
     group.save(update_fields=changed)
+    if "name" in changed:
+        system_message_post(
+            conversation_id=group.conversation_id,
+            actor=user,
+            event="group_renamed",
+            body=f'{user.display_name} renamed the group to "{group.name}"',
+            name=group.name,
+            by=user.pk,
+        )
+    if "notice" in changed:
+        system_message_post(
+            conversation_id=group.conversation_id,
+            actor=user,
+            event="notice_changed",
+            body=f"{user.display_name} changed the group notice",
+            notice=group.notice,
+            by=user.pk,
+        )
     events.user_event(
         group_member_ids(group=group),
         "group_updated",
@@ -465,6 +527,14 @@ def group_owner_transfer(*, user: User, group_id: int, new_owner_id: int) -> Gro
     target.save(update_fields=["role"])
     group.owner = target.user
     group.save(update_fields=["owner"])
+    system_message_post(
+        conversation_id=group.conversation_id,
+        actor=user,
+        event="owner_transferred",
+        body=f"{user.display_name} made {target.user.display_name} the group owner",
+        user=target.user_id,
+        by=user.pk,
+    )
     events.user_event(
         group_member_ids(group=group),
         "group_updated",

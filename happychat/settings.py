@@ -221,6 +221,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MessageKindEnum": "chat.models.Message.Kind",
+        "SendKindEnum": [("text", "text"), ("image", "image"), ("file", "file")],
+        "AttachmentKindEnum": [("image", "image"), ("file", "file")],
+    },
     # PATCH bodies document their real required fields (the views are not partial updates).
     "COMPONENT_SPLIT_PATCH": False,
     "POSTPROCESSING_HOOKS": [
@@ -304,6 +309,13 @@ CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
 # Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
 # contend with the event loop for the GIL and slow deliveries: scale out with processes.
 CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
+# How long after sending a sender may recall (seconds), and edit a text message.
+CHAT_RECALL_SECONDS = env.int("CHAT_RECALL_SECONDS", default=120)
+CHAT_EDIT_SECONDS = env.int("CHAT_EDIT_SECONDS", default=86400)
+# Documents sent as `file` messages (PDF, Office, text, archives).
+CHAT_FILE_MAX_BYTES = env.int("CHAT_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+# Messages one forward may carry.
+CHAT_FORWARD_MAX = 50
 ROBOT_USERNAME = "robot"
 
 # --- Robot (robot/) --------------------------------------------------------------------

@@ -43,7 +43,7 @@ from accounts.models import Block, FriendRequest, Friendship, User, WeChatIdenti
 from accounts.serializers import user_payload
 from chat.models import ConversationMember, Message, Upload
 from chat.selectors import conversation_row, visible_last_seq
-from chat.serializers import iso, message_payload
+from chat.serializers import CHANGE_KINDS, iso, message_payload
 from groups.models import GroupInvitation, GroupMember
 from moderation.models import MessageReport
 from ops.backup import app_version
@@ -265,9 +265,12 @@ def _history(
 ) -> Iterable[dict[str, Any]]:
     """The conversation's messages up to where the member may read, oldest first."""
     top = visible_last_seq(member)
+    # Folded, like history pages: recalls, edits and reactions are already in the messages.
     rows = (
         Message.objects.filter(conversation_id=member.conversation_id, seq__lte=top)
-        .select_related("sender", "attachment")
+        .exclude(kind__in=CHANGE_KINDS)
+        .select_related("sender", "attachment", "reply_to__sender")
+        .prefetch_related("reactions")
         .order_by("seq")
     )
     for message in rows.iterator(chunk_size=BATCH):
@@ -275,9 +278,13 @@ def _history(
 
 
 def _sent(user: User, remarks: dict[int, str], files: dict[int, str]) -> Iterable[dict]:
+    # What the user wrote: not their change entries (folded into the messages) nor the
+    # system messages written in their name ("You are now friends").
     rows = (
         Message.objects.filter(sender=user)
-        .select_related("sender", "attachment", "conversation")
+        .exclude(kind__in=(*CHANGE_KINDS, "system"))
+        .select_related("sender", "attachment", "conversation", "reply_to__sender")
+        .prefetch_related("reactions")
         .order_by("conversation_id", "seq")
     )
     for message in rows.iterator(chunk_size=BATCH):

@@ -71,7 +71,7 @@ def _may_concern_robot(message: Any) -> bool:
     if message.kind != "text" or not message.body or message.sender.is_robot:
         return False
     kind = message.conversation.kind
-    return kind == "robot" or (kind == "group" and "@" in message.body)
+    return kind == "robot" or (kind == "group" and ("@" in message.body or bool(message.mentions)))
 
 
 def _forget(future: Future[None]) -> None:

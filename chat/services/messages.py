@@ -1,6 +1,8 @@
 """Sending and reading messages: the one pipeline behind the socket, REST and the robot."""
 
+import json
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -8,9 +10,9 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events, hooks
+from chat import events, hooks, search
 from chat.models import Conversation, ConversationMember, Message
-from chat.serializers import message_payload
+from chat.serializers import CHANGE_KINDS, message_payload
 from happychat.errors import (
     Busy,
     Conflict,
@@ -20,32 +22,57 @@ from happychat.errors import (
     NotFound,
     NotFriends,
     NotMember,
+    PermissionDenied,
 )
 from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
 logger = logging.getLogger("happychat.messages")
 
-SENDABLE_KINDS = (Message.Kind.TEXT, Message.Kind.IMAGE)
+SENDABLE_KINDS = (Message.Kind.TEXT, Message.Kind.IMAGE, Message.Kind.FILE)
+MAX_MENTIONS = 50
+# "@all" in the text mentions everyone (owner and admins only); WeChat's "@所有人" too.
+_ALL_NAMES = ("all", "所有人", "everyone")
+_MENTION = re.compile(r"@([^\s@,，。、!?！？:：;；]+)")
 
 
-def _validate(*, client_id: Any, kind: Any, body: Any, attachment_id: Any) -> None:
+def _validate(
+    *,
+    client_id: Any,
+    kind: Any,
+    body: Any,
+    attachment_id: Any,
+    reply_to: Any = None,
+    mentions: Any = None,
+) -> None:
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
         raise InvalidInput("`id` must be a string of 1 to 64 characters.")
     clean_text(client_id, field="id")
     if kind not in SENDABLE_KINDS:
-        raise InvalidInput("`kind` must be `text` or `image`.")
+        raise InvalidInput("`kind` must be `text`, `image` or `file`.")
     clean_text(body, field="body")
     if len(body) > settings.CHAT_MAX_BODY_CHARS:
         raise InvalidInput(f"`body` is limited to {settings.CHAT_MAX_BODY_CHARS} characters.")
     if kind == Message.Kind.TEXT and not body.strip():
         raise InvalidInput("A text message needs a non-empty `body`.")
-    if kind == Message.Kind.IMAGE and attachment_id is None:
-        raise InvalidAttachment("An image message needs an `attachment` (an upload id).")
+    if kind in (Message.Kind.IMAGE, Message.Kind.FILE) and attachment_id is None:
+        raise InvalidAttachment(f"A `{kind}` message needs an `attachment` (an upload id).")
     if attachment_id is not None and (
         isinstance(attachment_id, bool) or not isinstance(attachment_id, int)
     ):
         raise InvalidAttachment("`attachment` must be an upload id.")
+    if reply_to is not None and not _is_id(reply_to):
+        raise InvalidInput("`reply_to` must be a message id.")
+    if mentions is not None and (
+        not isinstance(mentions, list)
+        or len(mentions) > MAX_MENTIONS
+        or not all(_is_id(m) for m in mentions)
+    ):
+        raise InvalidInput(f"`mentions` must be a list of at most {MAX_MENTIONS} user ids.")
+
+
+def _is_id(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value < 2**63
 
 
 # The send path runs a handful of fixed statements: building ORM queries cost more than
@@ -75,8 +102,14 @@ _NEXT_SEQ_SQL = (
 )
 _INSERT_SQL = (
     "INSERT INTO chat_message (conversation_id, seq, sender_id, kind, body, attachment_id, "
-    "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    "client_id, created_at, reply_to_id, mentions, mention_all, data) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
     "ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id"
+)
+_REPLY_TARGET_SQL = "SELECT kind, recalled FROM chat_message WHERE id = %s AND conversation_id = %s"
+_MENTION_SEQ_SQL = (
+    "UPDATE chat_conversationmember SET mention_seq = %s "
+    "WHERE conversation_id = %s AND is_active AND user_id <> %s"
 )
 _READ_OWN_SQL = (
     "UPDATE chat_conversationmember SET last_read_seq = %s "
@@ -87,7 +120,7 @@ _EXISTING_SQL = (
 )
 
 
-def _authorize(*, sender: User, conversation_id: int) -> Conversation:
+def authorize_sender(*, sender: User, conversation_id: int) -> Conversation:
     """The conversation (id and kind only), if `sender` may post in it now."""
     with connection.cursor() as cursor:
         cursor.execute(_AUTHORIZE_SQL, [conversation_id, sender.pk])
@@ -127,14 +160,41 @@ def message_send(
     kind: str = Message.Kind.TEXT,
     body: str = "",
     attachment_id: int | None = None,
+    reply_to: int | None = None,
+    mentions: list[int] | None = None,
+    mention_all: bool = False,
+    data: dict[str, Any] | None = None,
+    forward_of: Message | None = None,
     origin: str | None = None,
 ) -> tuple[Message, bool]:
     """Store a message with the next seq and publish it after commit.
 
     Idempotent on (sender, client_id): a retry returns the stored message and False.
+    `reply_to` quotes an earlier message of the conversation. In groups, `mentions` (user
+    ids) and `mention_all` mark whom it concerns; with neither given, "@name" in the text
+    is resolved against the members. `forward_of` (for `messages_forward`, not clients)
+    copies a message the caller may read, attachment included.
     `origin` is the sending socket's channel name, which gets an `ack` instead.
     """
-    _validate(client_id=client_id, kind=kind, body=body, attachment_id=attachment_id)
+    if forward_of is not None:
+        attachment_id = forward_of.attachment_id
+        author = forward_of.sender
+        data = {
+            "forwarded_from": {
+                "id": forward_of.pk,
+                "sender": {"id": author.pk, "nickname": author.nickname or author.username},
+            }
+        }
+    _validate(
+        client_id=client_id,
+        kind=kind,
+        body=body,
+        attachment_id=attachment_id,
+        reply_to=reply_to,
+        mentions=mentions,
+    )
+    if not isinstance(mention_all, bool):
+        raise InvalidInput("`mention_all` must be true or false.")
     conversation_id = require_id(conversation_id, detail="No such conversation.")
     try:
         message = _store(
@@ -144,6 +204,11 @@ def message_send(
             kind=kind,
             body=body,
             attachment_id=attachment_id,
+            reply_to=reply_to,
+            mentions=mentions,
+            mention_all=mention_all,
+            data=data,
+            forward_of=forward_of,
             origin=origin,
         )
     except (_AlreadyStored, IntegrityError, DomainError) as exc:
@@ -183,18 +248,43 @@ def _store(
     kind: str,
     body: str,
     attachment_id: int | None,
+    reply_to: int | None,
+    mentions: list[int] | None,
+    mention_all: bool,
+    data: dict[str, Any] | None,
+    forward_of: Message | None,
     origin: str | None,
 ) -> Message:
     # Filter before taking the write lock: a moderation service may take its timeout.
     if body:
         body = _filter_text(body)
     with transaction.atomic():
-        conversation = _authorize(sender=sender, conversation_id=conversation_id)
+        conversation = authorize_sender(sender=sender, conversation_id=conversation_id)
         attachment = None
-        if attachment_id is not None:
+        if forward_of is not None:
+            # The caller checked that the sender may read the original.
+            attachment = forward_of.attachment
+        elif attachment_id is not None:
             from chat.uploads import access_upload_for_attachment
 
-            attachment = access_upload_for_attachment(user=sender, upload_id=attachment_id)
+            attachment = access_upload_for_attachment(
+                user=sender, upload_id=attachment_id, kind=kind
+            )
+        quoted = _reply_target(conversation_id=conversation.pk, message_id=reply_to)
+        mentioned, everyone = _mentions(
+            conversation=conversation,
+            sender=sender,
+            body=body,
+            mentions=mentions,
+            mention_all=mention_all,
+        )
+        tokens = search.indexable_now(
+            kind,
+            body,
+            attachment.name if attachment else "",
+            conversation_id=conversation.pk,
+            sender_id=sender.pk,
+        )
         now = timezone.now()
         with connection.cursor() as cursor:
             # The row update takes the conversation's write lock: concurrent senders queue
@@ -214,6 +304,10 @@ def _store(
                     attachment.pk if attachment else None,
                     client_id,
                     connection.ops.adapt_datetimefield_value(now),
+                    reply_to if quoted else None,
+                    json.dumps(mentioned) if mentioned else None,
+                    everyone,
+                    json.dumps(data) if data else None,
                 ],
             )
             inserted = cursor.fetchone()
@@ -222,6 +316,18 @@ def _store(
             message_id = inserted[0]
             # Sending means having read everything up to one's own message.
             cursor.execute(_READ_OWN_SQL, [seq, conversation.pk, sender.pk])
+            if everyone:
+                cursor.execute(_MENTION_SEQ_SQL, [seq, conversation.pk, sender.pk])
+            elif mentioned:
+                marks = ", ".join(["%s"] * len(mentioned))
+                cursor.execute(
+                    f"{_MENTION_SEQ_SQL} AND user_id IN ({marks})",
+                    [seq, conversation.pk, sender.pk, *mentioned],
+                )
+            if tokens is None:
+                transaction.on_commit(lambda: search.index_later(message_id))
+            else:
+                search.index_add(cursor, message_id=message_id, tokens=tokens)
         message = Message(
             pk=message_id,
             conversation=conversation,
@@ -232,10 +338,82 @@ def _store(
             attachment=attachment,
             client_id=client_id,
             created_at=now,
+            reply_to=quoted,
+            mentions=mentioned or None,
+            mention_all=everyone,
+            data=data or None,
         )
         events.message_created(message_payload=message_payload(message), origin=origin)
         transaction.on_commit(lambda: _after_commit(message))
     return message
+
+
+def _reply_target(*, conversation_id: int, message_id: int | None) -> Message | None:
+    """The message being quoted: one of this conversation's, not recalled, not an entry."""
+    if message_id is None:
+        return None
+    quoted = (
+        Message.objects.select_related("sender")
+        .filter(pk=message_id, conversation_id=conversation_id)
+        .first()
+    )
+    if quoted is None or quoted.kind in CHANGE_KINDS or quoted.kind == Message.Kind.SYSTEM:
+        raise InvalidInput("`reply_to` must be a message of this conversation.")
+    if quoted.recalled:
+        raise InvalidInput("That message was recalled; it cannot be quoted.")
+    return quoted
+
+
+def _mentions(
+    *,
+    conversation: Conversation,
+    sender: User,
+    body: str,
+    mentions: list[int] | None,
+    mention_all: bool,
+) -> tuple[list[int], bool]:
+    """Who a group message mentions (active members, never the sender) and whether @all.
+
+    With no explicit `mentions`, "@username" or "@nickname" in the text is looked up
+    among the members, so plain-text clients (and "@robot") work too.
+    """
+    if conversation.kind != Conversation.Kind.GROUP:
+        if mentions or mention_all:
+            raise InvalidInput("Mentions are for group conversations.")
+        return [], False
+    if mention_all and not hooks.mention_all_permitted(
+        conversation_id=conversation.pk, user=sender
+    ):
+        raise PermissionDenied("Only the group's owner and admins may mention everyone.")
+    if mentions is None and "@" not in body:
+        return [], mention_all
+    members = ConversationMember.objects.filter(
+        conversation_id=conversation.pk, is_active=True
+    ).exclude(user_id=sender.pk)
+    if mentions is not None:
+        wanted = set(mentions)
+        found = members.filter(user_id__in=wanted).values_list("user_id", flat=True)
+        return sorted(found), mention_all
+    names = {m.lower() for m in _MENTION.findall(body)}
+    resolved = []
+    for uid, username, nickname in members.values_list(
+        "user_id", "user__username", "user__nickname"
+    ):
+        if _named(body, names, username) or (nickname and _named(body, names, nickname)):
+            resolved.append(uid)
+    everyone = mention_all or bool(
+        names & set(_ALL_NAMES)
+        and hooks.mention_all_permitted(conversation_id=conversation.pk, user=sender)
+    )
+    return sorted(resolved), everyone
+
+
+def _named(body: str, first_words: set[str], name: str) -> bool:
+    """Whether the text has "@name" (a nickname may hold spaces: compare the whole of it)."""
+    lowered = name.lower()
+    if lowered in first_words:
+        return True
+    return " " in lowered and f"@{lowered}" in body.lower()
 
 
 def _after_commit(message: Message) -> None:

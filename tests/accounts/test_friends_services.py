@@ -4,8 +4,9 @@ import pytest
 
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, friend_remarks, is_blocked
-from chat.models import Conversation, ConversationMember, Message
+from chat.models import Conversation, ConversationMember
 from chat.services.conversations import robot_user
+from chat.services.messages import message_send
 from friends.selectors import friend_request_list, user_search
 from friends.services import (
     friend_delete,
@@ -241,15 +242,18 @@ def test_befriending_again_reuses_the_direct_conversation_with_its_history(
 ):
     befriend(alice, bob)
     conversation = Conversation.objects.get(kind=Conversation.Kind.DIRECT)
-    Message.objects.create(
-        conversation=conversation, seq=1, sender=alice, body="hi", client_id="c1"
-    )
+    message_send(sender=alice, conversation_id=conversation.pk, client_id="c1", body="hi")
     friend_delete(user=alice, friend_id=bob.pk)
     published.clear()
     with commit():
         befriend(bob, alice)
     assert Conversation.objects.filter(kind=Conversation.Kind.DIRECT).count() == 1
-    assert conversation.messages.count() == 1
+    # "You are now friends", "hi", and "You are now friends" again.
+    assert list(conversation.messages.order_by("seq").values_list("kind", "body")) == [
+        ("system", "You are now friends. Say hello!"),
+        ("text", "hi"),
+        ("system", "You are now friends. Say hello!"),
+    ]
     assert published.events("conversation_created") == []
     assert {p.subscribe for p in published.events("friend_added")} == {conversation.pk}
 

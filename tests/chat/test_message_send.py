@@ -152,6 +152,16 @@ def test_send_publishes_one_encoded_frame_to_the_conversation_after_commit(
         "attachment": None,
         "client_id": "c",
         "created_at": None,
+        "recalled": False,
+        "edited": False,
+        "reply_to": None,
+        "reply": None,
+        "mentions": [],
+        "mention_all": False,
+        "reactions": [],
+        "target": None,
+        "data": None,
+        "change_seq": 0,
     }
 
 

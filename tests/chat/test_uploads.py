@@ -98,7 +98,7 @@ def test_each_allowed_format_is_stored_reencoded(
     body = response.json()
     upload = Upload.objects.get()
     assert body == upload_payload(upload)
-    assert set(body) == {"id", "url", "thumbnail_url", "width", "height"}
+    assert set(body) == {"id", "kind", "url", "thumbnail_url", "width", "height"}
     assert (body["width"], body["height"]) == (640, 480)
     assert upload.owner == user
     stored = open_stored(upload.image)

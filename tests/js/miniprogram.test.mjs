@@ -101,7 +101,9 @@ test("conversation list: unread badges from REST, kept current by live messages"
 
 test("chat room: history, text, emoji and an image; reading clears the unread count", async () => {
   const room = await page("chat/chat", { id: String(conv) });
-  assert.deepEqual(room.data.messages.map((m) => m.body), ["are you there?", "hello?"]);
+  // Becoming friends wrote a system message first ("You are now friends"; docs/protocol.md §12).
+  assert.deepEqual(room.data.messages.filter((m) => m.kind !== "system").map((m) => m.body), ["are you there?", "hello?"]);
+  assert.equal(room.data.messages[0].kind, "system");
   room.onInput({ detail: { value: "yes, " } });
   room.onEmoji({ currentTarget: { dataset: { emoji: "😀" } } });
   assert.equal(room.data.draft, "yes, 😀");

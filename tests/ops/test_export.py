@@ -242,18 +242,24 @@ def test_histories_stop_where_the_user_may_no_longer_read(world):
     left = read_json(zf, f"conversations/{world['leaves'].conversation_id}.json")
 
     assert direct["conversation"] == world["direct"].pk
-    assert [m["seq"] for m in direct["messages"]] == [1, 2, 3, 4]
-    assert [m["body"] for m in direct["messages"][:2]] == ["hello bob", "hi alice"]
+    # Becoming friends wrote a system message first ("You are now friends").
+    assert direct["messages"][0]["kind"] == "system"
+    written = [m for m in direct["messages"] if m["kind"] != "system"]
+    assert [m["seq"] for m in written] == [2, 3, 4, 5]
+    assert [m["body"] for m in written[:2]] == ["hello bob", "hi alice"]
     # Names as alice sees them: her remark for bob.
-    assert direct["messages"][1]["sender"]["remark"] == "Bobby"
+    assert written[1]["sender"]["remark"] == "Bobby"
     # bob's picture is referenced, not copied: it is bob's file.
-    bobs = direct["messages"][3]["attachment"]
+    bobs = written[3]["attachment"]
     assert bobs["id"] == world["bobs_image"].pk
     assert "file" not in bobs
-    assert [m["body"] for m in left["messages"]] == ["alice before leaving"]
+    assert [m["body"] for m in left["messages"] if m["kind"] != "system"] == [
+        "alice before leaving"
+    ]
     rows = {c["id"]: c for c in read_json(zf, "conversations.json")["conversations"]}
     assert rows[world["leaves"].conversation_id]["is_active"] is False
-    assert rows[world["leaves"].conversation_id]["readable_up_to_seq"] == 1
+    # "Carol created the group" (seq 1), then alice's message (seq 2); she left after it.
+    assert rows[world["leaves"].conversation_id]["readable_up_to_seq"] == 2
 
 
 def test_nothing_private_to_others_is_in_the_archive(world):

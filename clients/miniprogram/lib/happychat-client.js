@@ -17,6 +17,10 @@
 //   status   {status: "connecting"|"open"|"reconnecting"|"closed", attempt}
 //   hello    {user, heartbeat}
 //   message  {message, live}      each stored message exactly once, in seq order per conversation
+//                                  (change entries excepted: they come as `change`)
+//   change   {entry, target, live} a recall/edit/reaction entry (docs/protocol.md §12) and the
+//                                  message it changed, folded (target null if not held);
+//                                  entry null when an ack or REST answer brought a new state
 //   outbox   {items}              the unacked messages changed (state "sending" | "failed")
 //   read     {conversation, user, seq}
 //   typing   {conversation, user}
@@ -46,6 +50,42 @@ const PERMANENT_ERRORS = new Set([
   "invalid_frame", "too_large", "not_member", "not_friends", "not_found",
   "content_blocked", "invalid_attachment", "unknown_type",
 ]);
+
+/** Message kinds that change an earlier message instead of adding one (docs/protocol.md §12). */
+export const CHANGE_KINDS = new Set(["recall", "edit", "reaction"]);
+// Folded messages kept for folding changes into; the oldest are forgotten past this.
+const MAX_HELD_MESSAGES = 5000;
+
+/**
+ * Fold change entry `entry` into message `target`: the new target, or null when the entry
+ * is not about it or is already included (entry.seq <= target.change_seq), so entries may
+ * come in any order and any number of times (docs/message-changes.md).
+ */
+export function foldChange(target, entry) {
+  if (!target || !entry || entry.target !== target.id) return null;
+  if (entry.seq <= (target.change_seq || 0)) return null;
+  const next = { ...target, change_seq: entry.seq };
+  if (entry.kind === "recall") {
+    Object.assign(next, { recalled: true, body: "", attachment: null, reactions: [] });
+  } else if (entry.kind === "edit") {
+    Object.assign(next, { body: entry.body, edited: true });
+  } else if (entry.kind === "reaction") {
+    const { emoji, on } = entry.data || {};
+    const who = entry.sender && entry.sender.id;
+    const reactions = (target.reactions || []).map((r) => ({ ...r, users: [...r.users] }));
+    let row = reactions.find((r) => r.emoji === emoji);
+    if (!row && on) reactions.push((row = { emoji, count: 0, users: [] }));
+    if (row) {
+      row.users = row.users.filter((u) => u !== who);
+      if (on) row.users.push(who);
+      row.count = row.users.length;
+    }
+    next.reactions = reactions.filter((r) => r.count > 0);
+  } else {
+    return null;
+  }
+  return next;
+}
 
 /** Delay before reconnect attempt `attempt` (0-based): 1 s doubling to 30 s, with jitter. */
 export function backoffDelay(attempt, random = Math.random) {
@@ -118,6 +158,8 @@ export class HappyChatClient extends Emitter {
     this.syncAgain = false;
     this.lastReceived = 0;
     this.lastTyping = new Map();
+    this.messages = new Map(); // message id -> folded message (for folding changes into)
+    this._changes = new Map(); // frame id -> {resolve, reject} of recall/edit/react calls
     this._timers = { reconnect: null, ping: null, dead: null, resend: null };
     this._wantOpen = false;
   }
@@ -201,6 +243,12 @@ export class HappyChatClient extends Emitter {
     this.socket = null;
     this._clearTimers();
     this.syncing = false;
+    // A change frame without its ack may or may not have been stored: the caller retries
+    // (recall and `on`-reactions are idempotent; the state arrives through sync anyway).
+    for (const { reject } of this._changes.values()) {
+      reject(new HappyChatError({ code: "network", detail: "The connection closed.", retryable: true }));
+    }
+    this._changes.clear();
     if (code === CLOSE_UNAUTHENTICATED || code === CLOSE_REVOKED) {
       this._wantOpen = false;
       this._setStatus("closed");
@@ -309,9 +357,21 @@ export class HappyChatClient extends Emitter {
   _onAck(frame) {
     this._removeFromOutbox(frame.id);
     if (frame.message) this._applyMessage(frame.message, true);
+    if (frame.target) this._learn(frame.target, true);
+    const pending = this._changes.get(frame.id);
+    if (pending) {
+      this._changes.delete(frame.id);
+      pending.resolve(this.message(frame.target.id) || frame.target);
+    }
   }
 
   _onError(frame) {
+    const pending = frame.ref != null ? this._changes.get(frame.ref) : null;
+    if (pending) {
+      this._changes.delete(frame.ref);
+      pending.reject(new HappyChatError({ code: frame.code, detail: frame.detail, retryable: !!frame.retryable, body: frame }));
+      return;
+    }
     const item = frame.ref != null ? this.outbox.find((i) => i.id === frame.ref) : null;
     if (!item) {
       this.emit("error", { code: frame.code, detail: frame.detail, ref: frame.ref });
@@ -356,7 +416,94 @@ export class HappyChatClient extends Emitter {
   _deliver(message, live) {
     this.cursors.set(message.conversation, message.seq);
     this._saveCursors();
+    if (CHANGE_KINDS.has(message.kind)) {
+      this._fold(message, live);
+      return;
+    }
+    this._remember(message);
     this.emit("message", { message, live });
+  }
+
+  // --- folded messages (docs/protocol.md §12) ----------------------------------------
+
+  /** The folded state of a message this client holds (delivered, from history or acks). */
+  message(id) {
+    return this.messages.get(id) || null;
+  }
+
+  /**
+   * Keep messages loaded elsewhere (REST history, search) so later changes fold into them;
+   * a copy that is older than the one held (lower change_seq) is ignored. Returns the
+   * folded messages, in the order given.
+   */
+  remember(messages) {
+    return (messages || []).map((m) => this._learn(m, false) || m);
+  }
+
+  _remember(message) {
+    if (!message || message.id == null || CHANGE_KINDS.has(message.kind)) return;
+    this.messages.delete(message.id);
+    this.messages.set(message.id, message);
+    while (this.messages.size > MAX_HELD_MESSAGES) this.messages.delete(this.messages.keys().next().value);
+  }
+
+  /** Take a folded copy from the server if it is at least as new as ours; emit `change` if it is newer. */
+  _learn(message, announce) {
+    if (!message || message.id == null || CHANGE_KINDS.has(message.kind)) return null;
+    const held = this.messages.get(message.id);
+    if (held && (held.change_seq || 0) >= (message.change_seq || 0)) return held;
+    this._remember(message);
+    if (held && announce) this.emit("change", { entry: null, target: message, live: true });
+    return message;
+  }
+
+  _fold(entry, live) {
+    const held = this.messages.get(entry.target);
+    const target = foldChange(held, entry);
+    if (!target) {
+      if (!held) this.emit("change", { entry, target: null, live });
+      return;
+    }
+    this._remember(target);
+    this.emit("change", { entry, target, live });
+    if (entry.kind !== "recall") return;
+    // Quotes of a recalled message show it recalled.
+    for (const m of [...this.messages.values()]) {
+      if (m.reply && m.reply.id === target.id && !m.reply.recalled) {
+        const quoting = { ...m, reply: { ...m.reply, recalled: true, body: "" } };
+        this._remember(quoting);
+        this.emit("change", { entry, target: quoting, live });
+      }
+    }
+  }
+
+  /** Recall a message → Promise of the folded message (docs/protocol.md §12). */
+  recall(messageId) {
+    return this._change({ type: "recall", message: messageId }, () => this.api.recall(messageId));
+  }
+
+  /** Edit your text message → Promise of the folded message. */
+  edit(messageId, body) {
+    return this._change({ type: "edit", message: messageId, body }, () => this.api.edit(messageId, body));
+  }
+
+  /** Set (`on` true/false) or toggle (`on` omitted) your reaction → Promise of the folded message. */
+  react(messageId, emoji, on = undefined) {
+    const frame = { type: "react", message: messageId, emoji };
+    if (on !== undefined) frame.on = on;
+    return this._change(frame, () => this.api.react(messageId, emoji, on));
+  }
+
+  _change(frame, overRest) {
+    if (this.status !== "open") {
+      // No socket: the same service over REST; the entry itself comes with the next sync.
+      return overRest().then((target) => this._learn(target, true) || target);
+    }
+    const id = this.adapter.uuid();
+    return new Promise((resolve, reject) => {
+      this._changes.set(id, { resolve, reject });
+      this._send({ ...frame, id });
+    });
   }
 
   _drainHeld(conv, live) {
@@ -456,13 +603,16 @@ export class HappyChatClient extends Emitter {
   }
 
   /** Queue a message; it is persisted and retried until the server acks it. */
-  send({ conversation, kind = "text", body = "", attachment = null, preview = null }) {
+  send({ conversation, kind = "text", body = "", attachment = null, preview = null, replyTo = null, mentions = null, mentionAll = false }) {
     const item = {
       id: this.adapter.uuid(),
       conversation,
       kind,
       body,
       attachment,
+      replyTo,
+      mentions,
+      mentionAll,
       preview,
       state: "sending",
       createdAt: this.adapter.now(),
@@ -504,6 +654,9 @@ export class HappyChatClient extends Emitter {
     }
     const frame = { type: "send", id: item.id, conversation: item.conversation, kind: item.kind, body: item.body };
     if (item.attachment != null) frame.attachment = item.attachment;
+    if (item.replyTo != null) frame.reply_to = item.replyTo;
+    if (item.mentions != null) frame.mentions = item.mentions;
+    if (item.mentionAll) frame.mention_all = true;
     item.sentAt = this.adapter.now();
     this._send(frame);
     this._emitOutbox();
@@ -605,9 +758,13 @@ export class HappyChatClient extends Emitter {
     return this.api.request(method, path, body);
   }
 
-  /** One page of history, oldest first: {results, has_more}. */
+  /** One page of history, oldest first: {results, has_more}; its messages are remembered
+   *  (folded state, for changes to fold into) and come back as the client holds them. */
   history(conversation, options = {}) {
-    return this.api.history(conversation, { limit: 30, ...options });
+    return this.api.history(conversation, { limit: 30, ...options }).then((page) => ({
+      ...page,
+      results: this.remember(page.results),
+    }));
   }
 }
 
@@ -778,15 +935,33 @@ export class HappyChatApi {
   // conversations and messages
   conversations() { return this.request("GET", "/api/v1/conversations/"); }
   conversation(id) { return this.request("GET", `/api/v1/conversations/${id}/`); }
-  /** One page of history, oldest first: {results, has_more}. */
-  history(id, { before = null, after = null, limit = 50 } = {}) {
-    return this.request("GET", `/api/v1/conversations/${id}/messages/${query({ limit, before, after })}`);
+  /** One page of history, oldest first: {results, has_more}; `around` centres it on a seq. */
+  history(id, { before = null, after = null, around = null, limit = 50 } = {}) {
+    return this.request("GET", `/api/v1/conversations/${id}/messages/${query({ limit, before, after, around })}`);
   }
   /** Send over HTTP (same guarantees as the socket; reuse `id` when retrying). */
-  postMessage(conversation, { id, kind = "text", body = "", attachment = null }) {
+  postMessage(conversation, { id, kind = "text", body = "", attachment = null, replyTo = null, mentions = null, mentionAll = false }) {
     const payload = { id, kind, body };
     if (attachment != null) payload.attachment = attachment;
+    if (replyTo != null) payload.reply_to = replyTo;
+    if (mentions != null) payload.mentions = mentions;
+    if (mentionAll) payload.mention_all = true;
     return this.request("POST", `/api/v1/conversations/${conversation}/messages/`, payload);
+  }
+  /** One message you may read, folded. */
+  getMessage(id) { return this.request("GET", `/api/v1/messages/${id}/`); }
+  recall(id) { return this.request("POST", `/api/v1/messages/${id}/recall/`); }
+  edit(id, body) { return this.request("PATCH", `/api/v1/messages/${id}/`, { body }); }
+  react(id, emoji, on = undefined) {
+    return this.request("POST", `/api/v1/messages/${id}/reactions/`, on === undefined ? { emoji } : { emoji, on });
+  }
+  /** Copy messages into a conversation → [Message]; reuse `id` when retrying. */
+  forward({ id, conversation, messages }) {
+    return this.request("POST", "/api/v1/messages/forward/", { id, conversation, messages });
+  }
+  /** Search messages you may read: {results: [Message + snippet], has_more}; page with before=<last id>. */
+  searchMessages(q, { conversation = null, sender = null, before = null, limit = 20 } = {}) {
+    return this.request("GET", `/api/v1/search/messages/${query({ q, conversation, sender, before, limit })}`);
   }
   markRead(id, seq) { return this.request("POST", `/api/v1/conversations/${id}/read/`, { seq }); }
   mute(id, muted) { return this.request("POST", `/api/v1/conversations/${id}/mute/`, { muted }); }

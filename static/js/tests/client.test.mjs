@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { HappyChatClient, backoffDelay } from "../happychat-client.js";
+import { HappyChatClient, backoffDelay, foldChange } from "../happychat-client.js";
 
 class FakeSocket {
   constructor(url) {
@@ -424,4 +424,113 @@ test("garbage frames are ignored without throwing", () => {
   adapter.socket.onmessage({ data: "[]" });
   adapter.socket.frame({ type: "message", message: null });
   assert.equal(got.message.length, 0);
+});
+
+
+// --- message changes (docs/protocol.md §12) -------------------------------------------
+
+function entry(conversation, seq, kind, target, extra = {}) {
+  return msg(conversation, seq, BOB, { kind, target: target.id, body: "", data: null, ...extra });
+}
+
+test("a change entry folds into its target and is not a message", () => {
+  const { adapter, client, got } = connected();
+  const changes = [];
+  client.on("change", (d) => changes.push(d));
+  client.setCursor(5, 0);
+  const first = msg(5, 1, BOB, { change_seq: 0, reactions: [] });
+  adapter.socket.frame({ type: "message", message: first });
+  adapter.socket.frame({ type: "message", message: entry(5, 2, "edit", first, { body: "fixed" }) });
+  adapter.socket.frame({ type: "message", message: entry(5, 3, "reaction", first, { data: { emoji: "👍", on: true } }) });
+  assert.deepEqual(got.message.map((d) => d.message.seq), [1]);
+  assert.equal(client.cursor(5), 3);
+  assert.equal(changes.length, 2);
+  const folded = client.message(first.id);
+  assert.equal(folded.body, "fixed");
+  assert.equal(folded.edited, true);
+  assert.equal(folded.change_seq, 3);
+  assert.deepEqual(folded.reactions, [{ emoji: "👍", count: 1, users: [BOB.id] }]);
+});
+
+test("an old edit never reverts a newer folded state, whatever the order", () => {
+  const target = { id: 9, body: "v3", edited: true, change_seq: 12, reactions: [] };
+  assert.equal(foldChange(target, { kind: "edit", target: 9, seq: 10, body: "v2" }), null);
+  assert.equal(foldChange(target, { kind: "edit", target: 9, seq: 12, body: "v3" }), null);
+  assert.equal(foldChange(target, { kind: "edit", target: 9, seq: 13, body: "v4" }).body, "v4");
+  assert.equal(foldChange(target, { kind: "edit", target: 8, seq: 13, body: "x" }), null);
+});
+
+test("reactions are set, not toggled, so a repeated entry is harmless", () => {
+  let t = { id: 1, change_seq: 0, reactions: [] };
+  const on = { kind: "reaction", target: 1, seq: 2, sender: BOB, data: { emoji: "❤️", on: true } };
+  t = foldChange(t, on);
+  assert.deepEqual(t.reactions, [{ emoji: "❤️", count: 1, users: [BOB.id] }]);
+  assert.equal(foldChange(t, on), null);
+  t = foldChange(t, { ...on, seq: 3, sender: ME });
+  assert.deepEqual(t.reactions, [{ emoji: "❤️", count: 2, users: [BOB.id, ME.id] }]);
+  t = foldChange(t, { ...on, seq: 4, data: { emoji: "❤️", on: false } });
+  assert.deepEqual(t.reactions, [{ emoji: "❤️", count: 1, users: [ME.id] }]);
+});
+
+test("a recall empties the target and its quotes", () => {
+  const { adapter, client } = connected();
+  client.setCursor(5, 0);
+  const original = msg(5, 1, BOB, { change_seq: 0, attachment: { id: 3 } });
+  const reply = msg(5, 2, ME, { reply_to: original.id, reply: { id: original.id, body: "m1", recalled: false } });
+  adapter.socket.frame({ type: "message", message: original });
+  adapter.socket.frame({ type: "message", message: reply });
+  adapter.socket.frame({ type: "message", message: entry(5, 3, "recall", original, { data: { by: "sender" } }) });
+  const folded = client.message(original.id);
+  assert.equal(folded.recalled, true);
+  assert.equal(folded.body, "");
+  assert.equal(folded.attachment, null);
+  assert.equal(client.message(reply.id).reply.recalled, true);
+});
+
+test("history is remembered, and an older copy never replaces a newer one", async () => {
+  const adapter = fakeAdapter();
+  const newer = msg(5, 1, BOB, { body: "new", change_seq: 7 });
+  adapter.request = async () => ({ results: [msg(5, 1, BOB, { body: "old", change_seq: 4 })], has_more: false });
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  client.remember([newer]);
+  const page = await client.history(5);
+  assert.equal(page.results[0].body, "new");
+  assert.equal(client.message(newer.id).body, "new");
+});
+
+test("recall, edit and react send frames and resolve with the acked target", async () => {
+  const { adapter, client } = connected();
+  const pending = client.edit(42, "hello");
+  const frame = adapter.socket.ofType("edit")[0];
+  assert.deepEqual({ ...frame, id: undefined }, { type: "edit", id: undefined, message: 42, body: "hello" });
+  adapter.socket.frame({ type: "ack", id: frame.id, message: null, target: { id: 42, body: "hello", edited: true, change_seq: 8 } });
+  assert.equal((await pending).body, "hello");
+  const refused = client.recall(42);
+  const recall = adapter.socket.ofType("recall")[0];
+  adapter.socket.frame({ type: "error", code: "permission_denied", detail: "no", ref: recall.id });
+  await assert.rejects(refused, (e) => e.code === "permission_denied");
+  const react = client.react(42, "👍", true);
+  assert.equal(adapter.socket.ofType("react")[0].on, true);
+  adapter.socket.serverClose();
+  await assert.rejects(react, (e) => e.retryable === true);
+});
+
+test("without a socket, changes go over REST", async () => {
+  const adapter = fakeAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  adapter.request = async (method, path, body) => {
+    adapter.requests.push({ method, path, body });
+    return { id: 42, recalled: true, change_seq: 3 };
+  };
+  const target = await client.recall(42);
+  assert.equal(target.recalled, true);
+  assert.deepEqual(adapter.requests.at(-1), { method: "POST", path: "/api/v1/messages/42/recall/", body: undefined });
+});
+
+test("send carries reply_to and mentions", () => {
+  const { adapter, client } = connected();
+  client.send({ conversation: 5, body: "@Bob yes", replyTo: 77, mentions: [BOB.id] });
+  const frame = adapter.socket.ofType("send")[0];
+  assert.equal(frame.reply_to, 77);
+  assert.deepEqual(frame.mentions, [BOB.id]);
 });
