@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> None:
     from django.db import connection, connections
     from django.test.utils import CaptureQueriesContext
 
+    import chat.consumers  # noqa: F401 - declares the services the writer runs as in daphne
     from chat import writer
     from chat.services.messages import message_send
     from tests.system.dbtool import seed
@@ -75,9 +76,7 @@ def run(args: argparse.Namespace) -> None:
     from accounts.models import User
 
     users = {u.username: u for u in User.objects.filter(username__startswith="u")}
-    pairs = [
-        (users[f"u{i}a"], int(world["direct"][f"u{i}a:u{i}b"])) for i in range(args.pairs)
-    ]
+    pairs = [(users[f"u{i}a"], int(world["direct"][f"u{i}a:u{i}b"])) for i in range(args.pairs)]
     # A server loop in a thread of its own, as in daphne: events are handed to it.
     import threading
 
@@ -132,6 +131,7 @@ def run(args: argparse.Namespace) -> None:
     )
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    server_loop.call_soon_threadsafe(server_loop.stop)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,9 @@ from happychat.validators import MAX_ID
 
 logger = logging.getLogger("happychat.consumer")
 
+# Every write of these is inside their own transaction.atomic() (chat/writer.py).
+writer.self_contained(message_send, conversation_mark_read)
+
 # Offences before a socket is closed with 4029, and how fast they are forgiven.
 MAX_BAD_FRAMES = 20  # unparsable, unknown or invalid frames
 BAD_FRAMES_FORGIVEN_PER_SECOND = 1 / 60
