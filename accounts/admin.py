@@ -10,7 +10,7 @@ from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts.models import User, WeChatIdentity
-from accounts.services import token_revoke
+from accounts.services import token_revoke, user_active_set, user_delete
 
 
 class AuthTokenInline(admin.TabularInline):
@@ -19,6 +19,9 @@ class AuthTokenInline(admin.TabularInline):
     model = AuthToken
     fields = ("token_key", "created", "expiry")
     readonly_fields = ("token_key", "created", "expiry")
+    # The primary key (knox's digest) is not shown; excluding it makes the admin post it
+    # back as a hidden field, without which no user that has a token could be saved.
+    exclude = ("digest",)
     extra = 0
     can_delete = True
     verbose_name = _("API token")
@@ -73,6 +76,19 @@ class UserAdmin(DjangoUserAdmin):
         (_("Profile"), {"fields": ("nickname", "avatar", "bio", "gender", "region", "is_robot")}),
     )
     inlines = (AuthTokenInline, WeChatIdentityInline)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            # Through the service, so deactivating closes the user's sockets at once.
+            user_active_set(user=obj, active=obj.is_active)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        user_delete(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for user in queryset:
+            user_delete(user=user)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not AuthToken:

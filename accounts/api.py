@@ -21,7 +21,7 @@ from accounts import services
 from accounts.models import User
 from accounts.serializers import UserSerializer, user_payload
 from accounts.throttles import LoginFailureThrottle
-from happychat.api import field_errors
+from happychat.api import field_errors, me
 from happychat.errors import InvalidCredentials, InvalidInput, ValidationFailed
 
 # --- shapes ---------------------------------------------------------------------------
@@ -75,6 +75,10 @@ class MeUpdateSerializer(serializers.Serializer):
     avatar = serializers.FileField(
         required=False, help_text="JPEG, PNG, GIF or WebP, at most 10 MB (multipart)."
     )
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, GIF or WebP, at most 10 MB.")
 
 
 def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -226,4 +230,36 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = parse(MeUpdateSerializer, request.data)
         user = services.user_profile_update(user=request.user, **data)  # type: ignore[arg-type]
+        return Response(me_payload(user))
+
+
+class MeAvatarApi(APIView):
+    # POST because WeChat's wx.uploadFile can only POST (PATCH me/ takes the avatar too).
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="me_avatar_upload",
+        request={"multipart/form-data": AvatarUploadSerializer},
+        responses={
+            200: MeSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`file` missing or not an image (errors under `file`); "
+                "the old avatar stays.",
+            ),
+        },
+        description="Replace the own avatar with the uploaded image (multipart `file`): the "
+        "same as PATCH `me/` with `avatar`, for clients that can only POST files "
+        "(a mini-program's `wx.uploadFile`).",
+    )
+    def post(self, request: Request) -> Response:
+        data = parse(AvatarUploadSerializer, request.data)
+        try:
+            user = services.user_profile_update(user=me(request), avatar=data["file"])
+        except ValidationFailed as exc:
+            # The service names the profile field; this endpoint's field is `file`.
+            errors = exc.extra.get("errors") or {}
+            if "avatar" in errors:
+                errors = {"file": errors["avatar"]}
+            raise ValidationFailed(exc.detail, errors=errors) from exc
         return Response(me_payload(user))

@@ -14,5 +14,6 @@ urlpatterns = [
     ),
     path("auth/wechat/", api_wechat.WeChatLoginApi.as_view(), name="api-wechat-login"),
     path("me/", api.MeApi.as_view(), name="api-me"),
+    path("me/avatar/", api.MeAvatarApi.as_view(), name="api-me-avatar"),
     path("me/wechat/", api_wechat.MeWeChatApi.as_view(), name="api-me-wechat"),
 ]

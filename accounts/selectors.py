@@ -27,6 +27,15 @@ def blocked_either_way(user_a_id: int, user_b_id: int) -> bool:
     ).exists()
 
 
+def blocked_either_way_ids(user_id: int) -> set[int]:
+    """Everyone the user has blocked or been blocked by (they see nothing of each other
+    live: no presence, no typing)."""
+    pairs = Block.objects.filter(Q(user_id=user_id) | Q(blocked_id=user_id)).values_list(
+        "user_id", "blocked_id"
+    )
+    return {a if b == user_id else b for a, b in pairs}
+
+
 def friend_remarks(viewer_id: int) -> dict[int, str]:
     """The viewer's remarks: {friend id: remark} for every friend that has one."""
     return dict(

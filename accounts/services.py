@@ -215,6 +215,27 @@ def session_revoke(*, user: User, session_key: str | None) -> None:
         events.sessions_revoked(user_id=user.pk, session_key=session_key)
 
 
+def user_active_set(*, user: User, active: bool) -> User:
+    """Activate or deactivate an account; deactivating closes every socket of it at once.
+
+    Its tokens and sessions are kept but refused while it is inactive (knox and Django's
+    backends check `is_active`), so reactivating gives the same devices their access back.
+    """
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=active)
+        user.is_active = active
+        if not active:
+            events.sessions_revoked(user_id=user.pk, all_sessions=True)
+    return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete an account (and, by cascade, what is only its), closing its sockets."""
+    with transaction.atomic():
+        events.sessions_revoked(user_id=user.pk, all_sessions=True)
+        user.delete()
+
+
 def user_password_set(*, user: User, password: str) -> None:
     """Set a new password, revoke every token and close every socket of the user.
 

@@ -42,6 +42,13 @@ class UploadInput(serializers.Serializer):
         allow_empty_file=False,
     )
     kind = serializers.ChoiceField(choices=["image", "file"], default="image", required=False)
+    name = serializers.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Documents: the name to show and download under (default: the multipart "
+        "file name). For clients that cannot name the file part, e.g. `wx.uploadFile`, "
+        "which sends its temp file's name; its extension decides the type as usual.",
+    )
 
 
 class UploadErrorSchema(serializers.Serializer):
@@ -92,7 +99,11 @@ class UploadCreateApi(APIView):
         # IsAuthenticated (the default permission) has already refused anonymous users.
         owner = cast(User, request.user)
         if data.validated_data.get("kind") == "file":
-            upload = document_create(owner=owner, file=data.validated_data["file"])
+            upload = document_create(
+                owner=owner,
+                file=data.validated_data["file"],
+                name=data.validated_data.get("name"),
+            )
         else:
             upload = upload_create(owner=owner, file=data.validated_data["file"])
         return Response(upload_payload(upload), status=status.HTTP_201_CREATED)

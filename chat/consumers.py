@@ -78,6 +78,7 @@ PRESENCE_TOUCH_SECONDS = 5.0
 TYPING_INTERVAL = 2.0
 
 _Job = tuple[Coroutine[Any, Any, None], Any]
+NOBODY: frozenset[int] = frozenset()
 RESYNC_FRAME = events.encode({"type": "event", "event": "resync", "data": {}})
 
 
@@ -166,6 +167,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.touched_at = 0.0
         self._typing_sent: dict[int, float] | None = None
         self._presence_seen: dict[int, bool] | None = None
+        # People blocked either way: neither side sees the other's presence or typing.
+        self.hidden: frozenset[int] = NOBODY
         self._send_bucket: TokenBucket | None = None
         self._sync_bucket: TokenBucket | None = None
         self._read_bucket: TokenBucket | None = None
@@ -322,8 +325,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_authenticated(self) -> None:
         """Follow every conversation of the user and announce them online."""
-        ids = await db_read(selectors.active_conversation_ids, user_id=self.user.pk)
-        for cid in ids:
+        view = await db_read(selectors.socket_view, user_id=self.user.pk)
+        if view.hidden_user_ids:
+            self.hidden = frozenset(view.hidden_user_ids)
+        for cid in view.conversation_ids:
             await self.subscribe(cid)
         self.online_registered = True
         await self.register_presence()
@@ -345,7 +350,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def after_hello(self) -> None:
         """Tell the new socket which of its direct peers are online now."""
         peers = await db_read(selectors.direct_peer_ids, user_id=self.user.pk)
-        for uid in sorted(await presence.store().online(peers)):
+        visible = [uid for uid in peers if uid not in self.hidden]
+        for uid in sorted(await presence.store().online(visible)):
             self.presence_seen[uid] = True
             await self.send_json({"type": "presence", "user": uid, "online": True})
 
@@ -712,7 +718,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.forward(event["frame"])
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
-        if self.user is not None and event["user"] != self.user.pk:
+        uid = event["user"]
+        if self.user is not None and uid != self.user.pk and uid not in self.hidden:
             await self.forward(event["frame"])
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
@@ -721,10 +728,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if (
             self.user is not None
             and uid != self.user.pk
-            and (self.presence_seen.get(uid) != event["online"])
+            and uid not in self.hidden
+            and self.presence_seen.get(uid) != event["online"]
         ):
             self.presence_seen[uid] = event["online"]
             await self.forward(event["frame"])
+
+    async def chat_visibility(self, event: dict[str, Any]) -> None:
+        """A block between this user and another began or ended (chat.events)."""
+        if self.user is None or self.user.pk not in event["users"]:
+            return
+        other = next((u for u in event["users"] if u != self.user.pk), None)
+        if other is None:
+            return
+        if event["hidden"]:
+            self.hidden = self.hidden | {other}
+            online = False  # as far as this socket is concerned, from now on
+        else:
+            self.hidden = self.hidden - {other}
+            online = other in await presence.store().online([other])
+        if self.presence_seen.get(other, False) != online:
+            self.presence_seen[other] = online
+            await self.send_json({"type": "presence", "user": other, "online": online})
 
     async def chat_event(self, event: dict[str, Any]) -> None:
         if "subscribe" in event:

@@ -7,7 +7,7 @@ announced that was rolled back; names and payloads of chat frames live here.
 from collections.abc import Iterable
 from typing import Any
 
-from happychat.events import conversation_group, encode, publish_on_commit, send_now
+from happychat.events import conversation_group, encode, publish_on_commit, send_now, user_group
 
 # --- messages and reads ---------------------------------------------------------------
 
@@ -64,4 +64,16 @@ async def presence(*, conversation_ids: Iterable[int], user_id: int, online: boo
             "online": online,
             "frame": encode({"type": "presence", "user": user_id, "online": online}),
         },
+    )
+
+
+# --- who sees whom live ------------------------------------------------------------------
+
+
+def visibility_changed(*, user_a: int, user_b: int, hidden: bool) -> None:
+    """After a block or unblock: the two users' sockets stop (or start again) showing each
+    other's presence and typing. No frame of its own; the blocked person is never told."""
+    publish_on_commit(
+        [user_group(user_a), user_group(user_b)],
+        {"type": "chat.visibility", "users": [user_a, user_b], "hidden": hidden},
     )

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Q, prefetch_related_objects
 
 from accounts.models import User
-from accounts.selectors import friend_remarks
+from accounts.selectors import blocked_either_way_ids, friend_remarks
 from accounts.serializers import user_payload
 from chat import hooks, search
 from chat.models import Conversation, ConversationMember, Message
@@ -141,6 +141,19 @@ def active_conversation_ids(*, user_id: int) -> list[int]:
             "conversation_id", flat=True
         )
     )
+
+
+@dataclass(frozen=True)
+class SocketView:
+    """What a new socket of the user follows, and whom it must not see live."""
+
+    conversation_ids: list[int]
+    hidden_user_ids: set[int]
+
+
+def socket_view(*, user_id: int) -> SocketView:
+    """The user's active conversations and everyone blocked either way (one thread hop)."""
+    return SocketView(active_conversation_ids(user_id=user_id), blocked_either_way_ids(user_id))
 
 
 def direct_peer_ids(*, user_id: int) -> list[int]:

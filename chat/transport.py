@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http.cookie import parse_cookie
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 
 from happychat.errors import InvalidInput, NotFound
 from happychat.validators import MAX_ID, text_problem
@@ -191,18 +191,64 @@ def cookie_session(scope: dict[str, Any]) -> SessionBase | None:
     return store
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
 def origin_allowed(scope: dict[str, Any]) -> bool:
-    """Whether the Origin of a cookie-authenticated socket is this site or an allowed one."""
+    """Whether a cookie-authenticated socket comes from this site or an allowed origin.
+
+    Exact matching on (scheme, host, port), default ports filled in: the site's own origin
+    is the request's Host (itself allowed by ALLOWED_HOSTS) with https if the socket came
+    over TLS (or the proxy says so, SECURE_PROXY_SSL_HEADER), else http; other origins must
+    be listed in WEBSOCKET_ALLOWED_ORIGINS. An ALLOWED_HOSTS wildcard such as `.example.com`
+    lets any subdomain be the Host, but the Origin must still be that very host.
+    """
     origin = header(scope, b"origin")
-    if not origin:
+    seen = parse_origin(origin) if origin else None
+    if seen is None:
         return False
-    if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
+    if any(parse_origin(allowed) == seen for allowed in settings.WEBSOCKET_ALLOWED_ORIGINS):
         return True
-    parsed = urlsplit(origin)
+    return seen == site_origin(scope)
+
+
+def parse_origin(origin: str) -> Origin | None:
+    """(scheme, host, port) of an http(s) origin, or None ("null", paths, garbage)."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port or DEFAULT_PORTS[scheme]
+
+
+def site_origin(scope: dict[str, Any]) -> Origin | None:
+    """The origin of the page that should be opening this socket: this site as requested."""
     host = header(scope, b"host")
-    if host and parsed.netloc == host:
+    if not host:
+        return None
+    domain, port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    scheme = "https" if _secure(scope) else "http"
+    return scheme, domain.strip("[]"), int(port) if port else DEFAULT_PORTS[scheme]
+
+
+def _secure(scope: dict[str, Any]) -> bool:
+    if scope.get("scheme") in ("wss", "https"):
         return True
-    return bool(parsed.hostname) and validate_host(parsed.hostname or "", settings.ALLOWED_HOSTS)
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if not proxy_header:
+        return False
+    name, secure_value = proxy_header
+    value = header(scope, name.removeprefix("HTTP_").lower().replace("_", "-").encode())
+    return value is not None and value.split(",")[0].strip() == secure_value
 
 
 # --- deadlines: one sweep per event loop, not a timer per socket ---------------------------

@@ -89,10 +89,10 @@ DOCUMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 _NAME_MAX = 255
 
 
-def document_create(*, owner: User, file: UploadedFile) -> Upload:
+def document_create(*, owner: User, file: UploadedFile, name: str | None = None) -> Upload:
     """Store a document (size limit CHAT_FILE_MAX_BYTES) under a random name, keeping the
-    name the user gave it for display and download."""
-    name = clean_file_name(file.name or "")
+    name the user gave it (`name`, else the uploaded file's) for display and download."""
+    name = clean_file_name(name or file.name or "")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in DOCUMENT_TYPES:
         raise InvalidAttachment(

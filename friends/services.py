@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Block, FriendRequest, Friendship, User
 from accounts.selectors import are_friends, blocked_either_way, is_blocked
 from accounts.serializers import user_payload
+from chat import events as chat_events
 from chat.services.changes import system_message_post
 from chat.services.conversations import conversation_direct_get_or_create
 from friends.hooks import announce_friend_request_sent
@@ -237,6 +238,7 @@ def user_block(*, user: User, blocked_id: int) -> tuple[Block, bool]:
         ).update(status=FriendRequest.Status.REJECTED, responded_at=timezone.now())
         # Only the blocker's own devices hear of it: the blocked person is never told.
         events.user_event([user.pk], "user_blocked", {"user": user_payload(target)})
+        chat_events.visibility_changed(user_a=user.pk, user_b=target.pk, hidden=True)
     return block, created
 
 
@@ -248,3 +250,6 @@ def user_unblock(*, user: User, blocked_id: int) -> None:
     if not deleted:
         raise NotFound(_("You have not blocked this person."))
     events.user_event([user.pk], "user_unblocked", {"user": blocked_id})
+    chat_events.visibility_changed(
+        user_a=user.pk, user_b=blocked_id, hidden=blocked_either_way(user.pk, blocked_id)
+    )

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import ErrorSerializer, UserSerializer, parse
+from accounts.api import AvatarUploadSerializer, ErrorSerializer, UserSerializer, parse
 from accounts.selectors import friend_remarks
 from groups import selectors, services
 from groups.models import Group, GroupInvitation, GroupMember
@@ -209,6 +209,24 @@ class GroupDetailApi(APIView):
     def delete(self, request: Request, group_id: int) -> Response:
         services.group_dissolve(user=me(request), group_id=group_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GroupAvatarApi(APIView):
+    # POST because WeChat's wx.uploadFile can only POST (PATCH groups/<id>/ takes it too).
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="groups_avatar_upload",
+        request={"multipart/form-data": AvatarUploadSerializer},
+        responses={200: GroupSerializer, **ERRORS},
+        description="Replace the group's avatar with the uploaded image (multipart `file`; "
+        "owner or admin): the same as PATCH `groups/<id>/` with `avatar`, for clients that "
+        "can only POST files (a mini-program's `wx.uploadFile`).",
+    )
+    def post(self, request: Request, group_id: int) -> Response:
+        data = parse(AvatarUploadSerializer, request.data)
+        group = services.group_update(user=me(request), group_id=group_id, avatar=data["file"])
+        return Response(_group_out(group, me(request).pk))
 
 
 class GroupJoinApi(APIView):

@@ -7,6 +7,7 @@ from groups import api
 urlpatterns = [
     path("groups/", api.GroupListApi.as_view(), name="api-groups"),
     path("groups/<id:group_id>/", api.GroupDetailApi.as_view(), name="api-group"),
+    path("groups/<id:group_id>/avatar/", api.GroupAvatarApi.as_view(), name="api-group-avatar"),
     path("groups/<id:group_id>/join/", api.GroupJoinApi.as_view(), name="api-group-join"),
     path("groups/<id:group_id>/leave/", api.GroupLeaveApi.as_view(), name="api-group-leave"),
     path("groups/<id:group_id>/members/", api.GroupMembersApi.as_view(), name="api-group-members"),

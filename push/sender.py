@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
@@ -91,16 +92,19 @@ def _offline(user_ids: Iterable[int]) -> list[int]:
     return [uid for uid in ids if uid not in online]
 
 
-def _mentioned_ids(message: Message) -> set[int]:
-    """The user ids a message mentions (none until messages carry mentions)."""
-    return set(getattr(message, "mentions", None) or ())
+def _mentioned_ids(message: Message, members: QuerySet[ConversationMember]) -> set[int]:
+    """The members a message mentions: by id, or all of them with `@all`."""
+    if message.mention_all:
+        return set(members.values_list("user_id", flat=True))
+    return set(message.mentions or ())
 
 
 def push_for_message(message_id: int) -> None:
     """Push a new message to the members who should hear of it and have no live socket.
 
     Direct conversations: the peer, unless they muted it. Groups: only members the message
-    mentions, even if they muted the group. Robot conversations and system messages: nobody.
+    mentions (`@all`: every member), even if they muted the group. Robot conversations and
+    system messages: nobody.
     """
     message = (
         Message.objects.select_related("conversation", "sender", "conversation__group")
@@ -113,7 +117,7 @@ def push_for_message(message_id: int) -> None:
     members = ConversationMember.objects.filter(
         conversation=conversation, is_active=True, user__is_robot=False, user__is_active=True
     ).exclude(user_id=message.sender_id)
-    mentioned = _mentioned_ids(message)
+    mentioned = _mentioned_ids(message, members)
     if conversation.kind == "direct":
         wanted = set(members.filter(muted=False).values_list("user_id", flat=True))
     elif conversation.kind == "group" and mentioned:

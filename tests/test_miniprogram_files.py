@@ -32,7 +32,7 @@ def test_json_files_parse(path):
 
 def test_every_page_in_app_json_has_its_four_files():
     pages = json.loads((MINIPROGRAM / "app.json").read_text())["pages"]
-    assert len(pages) == 4
+    assert len(pages) == 5
     for page in pages:
         for ext in ("js", "wxml", "wxss", "json"):
             assert (MINIPROGRAM / f"{page}.{ext}").is_file(), f"{page}.{ext}"

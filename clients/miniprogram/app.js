@@ -52,4 +52,21 @@ App({
   async loginWithPassword(username, password) {
     return this.loggedIn(await this.client().api.login(username, password));
   },
+
+  /** Revoke this phone's token, forget it and the client, and go back to the log-in page. */
+  async logout() {
+    const chat = this.client();
+    chat.close(); // first, so the revocation's close (4003) is not taken for an expiry
+    // Unsent messages are this user's: never send them later under someone else's log-in.
+    for (const item of [...chat.outbox]) chat.discard(item.id);
+    try {
+      await chat.api.logout();
+    } catch {
+      /* offline or already revoked: the token is forgotten here anyway */
+    }
+    wx.removeStorageSync(TOKEN_KEY);
+    this.chat = null;
+    this.globalData.user = null;
+    wx.reLaunch({ url: "/pages/login/login" });
+  },
 });

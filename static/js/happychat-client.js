@@ -32,7 +32,7 @@
 //   unauthenticated {code}         the server closed with 4001/4003: log in again
 
 /** The docs/protocol.md version this SDK implements. */
-export const PROTOCOL_VERSION = "1.2";
+export const PROTOCOL_VERSION = "1.9";
 
 const CLOSE_UNAUTHENTICATED = 4001;
 const CLOSE_REVOKED = 4003;
@@ -46,9 +46,10 @@ const TYPING_THROTTLE_MS = 3000;
 // within this long is taken for dead (the platform may have dropped it silently).
 const PROBE_MS = 3000;
 // Errors after which resending the same frame can never succeed.
+// (docs/protocol.md §2.4: everything but rate_limited, busy and unauthenticated.)
 const PERMANENT_ERRORS = new Set([
   "invalid_frame", "too_large", "not_member", "not_friends", "not_found",
-  "content_blocked", "invalid_attachment", "unknown_type",
+  "content_blocked", "invalid_attachment", "unknown_type", "permission_denied", "conflict",
 ]);
 
 /** Message kinds that change an earlier message instead of adding one (docs/protocol.md §12). */
@@ -597,9 +598,15 @@ export class HappyChatClient extends Emitter {
   }
 
   /** Upload an image (a File/Blob, a WeChat temp file path, or bytes in Node), then send it. */
-  async sendImage({ conversation, file, body = "", preview = null, filename }) {
+  async sendImage({ conversation, file, body = "", preview = null, filename, replyTo = null }) {
     const upload = await this.api.uploadImage(file, { filename });
-    return this.send({ conversation, kind: "image", body, attachment: upload.id, preview });
+    return this.send({ conversation, kind: "image", body, attachment: upload.id, preview, replyTo });
+  }
+
+  /** Upload a document (PDF, Office, text, archive…), then send it as a `file` message. */
+  async sendFile({ conversation, file, body = "", preview = null, filename, replyTo = null }) {
+    const upload = await this.api.uploadFile(file, { filename });
+    return this.send({ conversation, kind: "file", body, attachment: upload.id, preview, replyTo });
   }
 
   /** Queue a message; it is persisted and retried until the server acks it. */
@@ -889,8 +896,17 @@ export class HappyChatApi {
 
   // me and people
   me() { return this.request("GET", "/api/v1/me/"); }
-  /** Change any of nickname, bio, gender, region. */
+  /** Change any of nickname, bio, gender, region (a FormData may carry `avatar` too: browser, Node). */
   updateMe(fields) { return this.request("PATCH", "/api/v1/me/", fields); }
+  /** Replace your avatar (a File/Blob, a WeChat temp file path, or bytes in Node) → Me. */
+  uploadAvatar(file, { filename } = {}) {
+    return this.adapter.upload("/api/v1/me/avatar/", file, { token: this.token, field: "file", filename });
+  }
+  /**
+   * Everything stored about you, as a zip: an object URL in a browser, a temp file path in
+   * WeChat, bytes (Uint8Array) in Node. At most THROTTLE_EXPORT a day (429 beyond).
+   */
+  exportData() { return this.adapter.download("/api/v1/me/export/", { token: this.token }); }
   searchUsers(search) { return this.request("GET", `/api/v1/users/${query({ search })}`); }
   /** A person's card: User plus bio, region, gender, is_friend, is_blocked. */
   user(id) { return this.request("GET", `/api/v1/users/${id}/`); }
@@ -913,8 +929,12 @@ export class HappyChatApi {
     return this.request("POST", "/api/v1/groups/", { name, members, is_public: isPublic });
   }
   group(id) { return this.request("GET", `/api/v1/groups/${id}/`); }
-  /** Change any of name, notice, is_public (owner or admin). */
+  /** Change any of name, notice, is_public (owner or admin); `avatar: null` removes the avatar. */
   updateGroup(id, fields) { return this.request("PATCH", `/api/v1/groups/${id}/`, fields); }
+  /** Replace the group's avatar (owner or admin) → Group. */
+  uploadGroupAvatar(id, file, { filename } = {}) {
+    return this.adapter.upload(`/api/v1/groups/${id}/avatar/`, file, { token: this.token, field: "file", filename });
+  }
   dissolveGroup(id) { return this.request("DELETE", `/api/v1/groups/${id}/`); }
   joinGroup(id) { return this.request("POST", `/api/v1/groups/${id}/join/`); }
   leaveGroup(id) { return this.request("POST", `/api/v1/groups/${id}/leave/`); }
@@ -967,10 +987,19 @@ export class HappyChatApi {
   mute(id, muted) { return this.request("POST", `/api/v1/conversations/${id}/mute/`, { muted }); }
   report(messageId, reason) { return this.request("POST", `/api/v1/messages/${messageId}/report/`, { reason }); }
 
-  // images
-  /** Upload an image → Attachment {id, url, thumbnail_url, width, height}. */
+  // uploads (docs/protocol.md §6.3: only the uploader and the conversation's members may fetch them)
+  /** Upload an image → Attachment {id, kind: "image", url, thumbnail_url, width, height}. */
   uploadImage(file, { filename } = {}) {
     return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename });
+  }
+  /**
+   * Upload a document → Attachment {id, kind: "file", url, name, size, content_type}.
+   * `filename` is the name shown (WeChat: pass the chosen file's name, as wx.uploadFile
+   * sends its temp file's); its extension must fit the content.
+   */
+  uploadFile(file, { filename } = {}) {
+    const fields = filename ? { kind: "file", name: filename } : { kind: "file" };
+    return this.adapter.upload("/api/v1/uploads/", file, { token: this.token, field: "file", filename, fields });
   }
   /**
    * Fetch an image URL with this client's credentials (images may be private to members):
@@ -979,6 +1008,27 @@ export class HappyChatApi {
   downloadImage(url) {
     return this.adapter.download(url, { token: this.token });
   }
+  /** Fetch a document's `url` the same way (WeChat: open the temp file with wx.openDocument). */
+  downloadFile(url) {
+    return this.adapter.download(url, { token: this.token });
+  }
+
+  // Web Push (docs/protocol.md §11): browsers and wrapped web apps
+  /** {public_key, preview}: the VAPID key for PushManager.subscribe (null: the server sends no pushes). */
+  pushConfig() { return this.request("GET", "/api/v1/push/config/"); }
+  /** This user's push subscriptions, one per browser or device. */
+  pushSubscriptions() { return this.request("GET", "/api/v1/push/subscriptions/"); }
+  /** Register a browser's PushSubscription (or its toJSON()) → PushSubscriptionInfo. */
+  subscribePush(subscription, { language = "" } = {}) {
+    const json = subscription && typeof subscription.toJSON === "function" ? subscription.toJSON() : subscription;
+    const body = { endpoint: json.endpoint, keys: json.keys };
+    if (language) body.language = language;
+    return this.request("POST", "/api/v1/push/subscriptions/", body);
+  }
+  /** Stop pushes to the subscription with this endpoint. */
+  unsubscribePush(endpoint) { return this.request("DELETE", "/api/v1/push/subscriptions/", { endpoint }); }
+  /** Stop pushes to one of your devices, by id (from pushSubscriptions()). */
+  deletePushSubscription(id) { return this.request("DELETE", `/api/v1/push/subscriptions/${id}/`); }
 }
 
 // --- shared adapter parts ------------------------------------------------------------
@@ -1065,9 +1115,10 @@ export function browserAdapter({ baseUrl = "", storage = null } = {}) {
       }
       return fetchJson(fetch, absolute(base, path), init);
     },
-    upload(path, file, { token, field = "file", filename } = {}) {
+    upload(path, file, { token, field = "file", filename, fields = {} } = {}) {
       const form = new FormData();
-      form.append(field, file, filename || file.name || "image");
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append(field, file, filename || file.name || "upload");
       return this.request("POST", path, form, { token });
     },
     async download(url, { token } = {}) {
@@ -1184,12 +1235,13 @@ export function wechatAdapter({ wx: api = globalThis.wx, baseUrl, socketUrl: wsU
         api.request(options);
       });
     },
-    upload(path, filePath, { token, field = "file" } = {}) {
+    upload(path, filePath, { token, field = "file", fields = {} } = {}) {
       return new Promise((resolve, reject) => {
         api.uploadFile({
           url: absolute(base, path),
           filePath,
           name: field,
+          formData: fields,
           header: auth(token),
           success: (res) => {
             const data = parseJson(res.data);
@@ -1207,7 +1259,7 @@ export function wechatAdapter({ wx: api = globalThis.wx, baseUrl, socketUrl: wsU
           header: auth(token),
           success: (res) => {
             if (res.statusCode >= 200 && res.statusCode < 300) resolve(res.tempFilePath);
-            else reject(errorFromResponse(res.statusCode, null));
+            else reject(errorFromResponse(res.statusCode, readTempJson(api, res.tempFilePath)));
           },
           fail: (err) => reject(networkError(err && err.errMsg)),
         });
@@ -1235,6 +1287,16 @@ export function wechatAdapter({ wx: api = globalThis.wx, baseUrl, socketUrl: wsU
       };
     },
   };
+}
+
+// An error answer that wx.downloadFile saved as a file: its JSON, when it can be read.
+function readTempJson(api, path) {
+  try {
+    if (!path || typeof api.getFileSystemManager !== "function") return null;
+    return parseJson(api.getFileSystemManager().readFileSync(path, "utf8"));
+  } catch {
+    return null;
+  }
 }
 
 // --- the Node adapter ----------------------------------------------------------------
@@ -1270,10 +1332,11 @@ export function nodeAdapter({ baseUrl, WebSocket: Socket = globalThis.WebSocket,
       }
       return fetchJson(fetchFn, absolute(base, path), init);
     },
-    upload(path, file, { token, field = "file", filename } = {}) {
+    upload(path, file, { token, field = "file", filename, fields = {} } = {}) {
       const blob = file instanceof Blob ? file : new Blob([file]);
       const form = new FormData();
-      form.append(field, blob, filename || file.name || "image");
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append(field, blob, filename || file.name || "upload");
       return this.request("POST", path, form, { token });
     },
     async download(url, { token } = {}) {

@@ -9,10 +9,9 @@
 //                    service worker where there is one: Android refuses `new Notification`)
 //
 // Pushes arrive while no tab of the app is connected; an open tab notifies by itself.
-import { browserAdapter } from "./happychat-client.js";
+import { HappyChatApi, browserAdapter } from "./happychat-client.js";
 
-const api = browserAdapter();
-const SUBSCRIPTIONS = "/api/v1/push/subscriptions/";
+const api = new HappyChatApi({ adapter: browserAdapter() });
 // Which user turned pushes on in this browser: another user logging in here later does not
 // inherit them (the server also drops a subscription when its session ends).
 const OWNER = "happychat.push.user";
@@ -39,7 +38,7 @@ export function pushSupported() {
 }
 
 async function serverKey() {
-  if (config === null) config = await api.request("GET", "/api/v1/push/config/");
+  if (config === null) config = await api.pushConfig();
   return config.public_key;
 }
 
@@ -65,8 +64,7 @@ function sameKey(subscription, key) {
 }
 
 async function register(subscription) {
-  const body = { ...subscription.toJSON(), language: document.documentElement.lang || "" };
-  await api.request("POST", SUBSCRIPTIONS, body);
+  await api.subscribePush(subscription, { language: document.documentElement.lang || "" });
 }
 
 export async function pushState() {
@@ -111,7 +109,7 @@ export async function disablePush() {
   const subscription = await currentSubscription();
   if (subscription) {
     try {
-      await api.request("DELETE", SUBSCRIPTIONS, { endpoint: subscription.endpoint });
+      await api.unsubscribePush(subscription.endpoint);
     } catch { /* logged out or offline: the server drops it when the push service refuses */ }
     await subscription.unsubscribe();
   }

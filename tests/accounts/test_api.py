@@ -349,6 +349,66 @@ def test_decompression_bomb_avatar_is_refused_without_decoding(api_client, user,
     assert not user.avatar
 
 
+AVATAR = "/api/v1/me/avatar/"
+
+
+def post_avatar(client, data: bytes, name: str = "a.png"):
+    file = io.BytesIO(data)
+    file.name = name
+    with committed():
+        return client.post(AVATAR, {"file": file}, format="multipart")
+
+
+def test_avatar_by_post_answers_the_own_profile_like_patch(api_client, user, settings):
+    # wx.uploadFile can only POST: me/avatar/ is PATCH me/ {avatar} through the same service.
+    response = post_avatar(api_client, image_bytes("PNG", (600, 300)))
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body == {**api_client.get(ME).json(), "avatar": body["avatar"]}
+    assert body["avatar"].startswith("/media/avatars/")
+    user.refresh_from_db()
+    assert body["avatar"].endswith(user.avatar.name.split("/")[-1])
+    with Image.open(user.avatar.path) as stored:
+        assert stored.size == (settings.AVATAR_SIZE, settings.AVATAR_SIZE)
+    old = user.avatar.name
+
+    post_avatar(api_client, image_bytes("JPEG"))
+
+    user.refresh_from_db()
+    assert user.avatar.name != old
+    assert not user.avatar.storage.exists(old)
+
+
+def test_avatar_by_post_refuses_a_non_image_under_file_and_keeps_the_old(api_client, user):
+    post_avatar(api_client, image_bytes("PNG"))
+    user.refresh_from_db()
+    old = user.avatar.name
+
+    response = post_avatar(api_client, b"%PDF-1.4 not an image", name="x.png")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["errors"]) == ["file"]
+    user.refresh_from_db()
+    assert user.avatar.name == old
+    assert user.avatar.storage.exists(old)
+
+
+def test_avatar_by_post_needs_a_multipart_file_and_credentials(api_client, user):
+    missing = api_client.post(AVATAR, {}, format="multipart")
+    assert missing.status_code == 400
+    assert "file" in missing.json()["errors"]
+    as_json = api_client.post(AVATAR, {"file": "x"}, format="json")
+    assert as_json.status_code == 415
+    assert as_json.json()["code"] == "unsupported_media_type"
+    assert api_client.get(AVATAR).status_code == 405
+    anonymous = APIClient().post(AVATAR, {"file": io.BytesIO(image_bytes())}, format="multipart")
+    assert anonymous.status_code == 401
+    user.refresh_from_db()
+    assert not user.avatar
+
+
 def test_replacing_the_avatar_deletes_the_old_file(api_client, user):
     upload(api_client, image_bytes("PNG"))
     user.refresh_from_db()

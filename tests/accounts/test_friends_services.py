@@ -371,6 +371,31 @@ def test_unblocking_lifts_the_block(alice, bob, published, commit):
     assert friend_request_send(from_user=bob, to_user_id=alice.pk).status == "pending"
 
 
+def visibility(published) -> list[tuple[str, dict]]:
+    return [(g, e) for g, e in published.sent if e["type"] == "chat.visibility"]
+
+
+def test_blocking_and_unblocking_tell_both_sides_sockets_who_they_may_not_see(
+    alice, bob, published, commit
+):
+    with commit():
+        user_block(user=alice, blocked_id=bob.pk)
+    event = {"type": "chat.visibility", "users": [alice.pk, bob.pk], "hidden": True}
+    assert visibility(published) == [(f"user.{alice.pk}", event), (f"user.{bob.pk}", event)]
+    # No frame of its own: the blocked person learns nothing but that presence stops.
+    assert "frame" not in event
+    user_block(user=bob, blocked_id=alice.pk)
+    published.clear()
+    with commit():
+        user_unblock(user=alice, blocked_id=bob.pk)
+    # Bob's block still stands: still hidden both ways.
+    assert [e["hidden"] for _, e in visibility(published)] == [True, True]
+    published.clear()
+    with commit():
+        user_unblock(user=bob, blocked_id=alice.pk)
+    assert [e["hidden"] for _, e in visibility(published)] == [False, False]
+
+
 def test_unblocking_someone_not_blocked_is_not_found(alice, bob):
     with pytest.raises(NotFound):
         user_unblock(user=alice, blocked_id=bob.pk)

@@ -130,3 +130,34 @@ def test_recall_deletes_the_stored_file(alice, bob, direct):
     assert not storage.exists(name)
     assert not Upload.objects.exists()
     assert client_for(bob).get(attachment["url"]).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_name_field_names_a_document_whose_file_part_has_a_temp_name(alice):
+    # wx.uploadFile sends the temp file's name ("tmp_8f3a.pdf"): `name` says the real one.
+    client = client_for(alice)
+    response = client.post(
+        "/api/v1/uploads/",
+        {"file": SimpleUploadedFile("tmp_8f3a.pdf", PDF), "kind": "file", "name": "年报 2026.pdf"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "年报 2026.pdf"
+    download = client.get(response.json()["url"])
+    assert "filename*=UTF-8''%E5%B9%B4%E6%8A%A5%202026.pdf" in download["Content-Disposition"]
+    # The given name's extension decides the type: a PDF named .docx is refused.
+    refused = client.post(
+        "/api/v1/uploads/",
+        {"file": SimpleUploadedFile("tmp_1.pdf", PDF), "kind": "file", "name": "x.docx"},
+        format="multipart",
+    )
+    assert refused.json()["code"] == "invalid_attachment"
+    assert Upload.objects.count() == 1
+    # A blank name is no name (the multipart convention): the file part's name is used.
+    blank = client.post(
+        "/api/v1/uploads/",
+        {"file": SimpleUploadedFile("plan.pdf", PDF), "kind": "file", "name": ""},
+        format="multipart",
+    )
+    assert blank.status_code == 201, blank.content
+    assert blank.json()["name"] == "plan.pdf"

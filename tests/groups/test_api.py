@@ -106,6 +106,43 @@ def test_avatar_upload_by_multipart(people):
     assert response.json()["code"] == "invalid_attachment"
 
 
+def jpeg(colour: str = "blue") -> SimpleUploadedFile:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 40), colour).save(buf, format="JPEG")
+    return SimpleUploadedFile("a.jpg", buf.getvalue(), content_type="image/jpeg")
+
+
+def test_avatar_by_post_for_clients_that_can_only_post_files(people):
+    owner = client_for(people["owner"])
+    gid = owner.post(
+        "/api/v1/groups/",
+        {"name": "G", "members": [people["admin"].pk, people["member"].pk], "is_public": False},
+        format="json",
+    ).json()["id"]
+    owner.patch(f"/api/v1/groups/{gid}/members/{people['admin'].pk}/", {"role": "admin"})
+    url = f"/api/v1/groups/{gid}/avatar/"
+
+    response = client_for(people["admin"]).post(url, {"file": jpeg()}, format="multipart")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["avatar"].startswith("/media/group-avatars/")
+    assert body["my_role"] == "admin"
+    assert Group.objects.get(pk=gid).avatar.name.endswith(body["avatar"].split("/")[-1])
+    refused = {
+        name: client_for(people[name]).post(url, {"file": jpeg("red")}, format="multipart")
+        for name in ("member", "stranger")
+    }
+    assert refused["member"].status_code == 403
+    assert refused["stranger"].status_code == 404
+    bad = SimpleUploadedFile("a.jpg", b"nope", content_type="image/jpeg")
+    assert owner.post(url, {"file": bad}, format="multipart").json()["code"] == (
+        "invalid_attachment"
+    )
+    assert owner.post(url, {}, format="multipart").json()["errors"].keys() == {"file"}
+    assert Group.objects.get(pk=gid).avatar.name.endswith(body["avatar"].split("/")[-1])
+
+
 def test_private_group_invitation_over_rest(people):
     owner = client_for(people["owner"])
     gid = owner.post("/api/v1/groups/", {"name": "G", "is_public": False}, format="json").json()[

@@ -1,13 +1,17 @@
 // The example mini-program's pages (clients/miniprogram/) driven through the wx shim
 // against the real daphne: log in with WeChat, friends, conversation list with unread
-// badges, a chat room with text, emoji and an image.
+// badges and "[@me]", a chat room with text, emoji, an image and documents, the message
+// changes of docs/protocol.md §12 (recall, edit, reply with a jump, reactions, system
+// messages), and the profile page (avatar through wx.uploadFile, log out).
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import WebSocket from "ws";
 
 import { HappyChatClient, nodeAdapter } from "../../static/js/happychat-client.js";
+// The pages use the mini-program's own copy of the SDK (byte-identical, another module).
+import { HappyChatError } from "../../clients/miniprogram/lib/happychat-client.js";
 import { config, createWx, pngFile, until } from "./wx-shim.mjs";
 
 const cfg = config();
@@ -26,8 +30,11 @@ globalThis.Page = (def) => {
 
 /** Load a page module and make an instance the way the mini-program runtime does. */
 async function page(path, query = null) {
-  await import(`../../clients/miniprogram/pages/${path}.js`);
-  const def = definitions.current;
+  if (!definitions[path]) {
+    await import(`../../clients/miniprogram/pages/${path}.js`);
+    definitions[path] = definitions.current;
+  }
+  const def = definitions[path];
   const instance = { ...def, data: structuredClone(def.data) };
   instance.setData = (patch) => Object.assign(instance.data, patch);
   if (instance.onLoad) await instance.onLoad(query || {});
@@ -40,7 +47,12 @@ appDef.onLaunch();
 
 const bob = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.bob.token });
 const bobSeen = [];
+const bobChanges = [];
 bob.on("message", ({ message }) => bobSeen.push(message));
+bob.on("change", ({ target }) => target && bobChanges.push(target));
+const PDF = Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "latin1");
+const tap = (dataset) => ({ currentTarget: { dataset } });
+const lastCall = (api) => wx.calls.filter((c) => c.api === api).at(-1);
 let me = null;
 let conv = null;
 
@@ -126,4 +138,238 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
   assert.equal(new Set(seqs).size, seqs.length, "a message shown twice");
   await until(async () => (await appDef.chat.api.conversation(conv)).unread === 0, 5000, "read");
   room.onUnload();
+});
+
+test("chat room shows issue 10: edited mark, recalled tombstone, reply quote, file bubble, system chip", async () => {
+  const post = (body, extra = {}) => bob.api.postMessage(conv, { id: `mp-${Math.random()}`, body, ...extra });
+  const original = await post("original");
+  const typo = await post("typo");
+  await bob.api.edit(typo.id, "fixed");
+  const oops = await post("oops");
+  await bob.api.recall(oops.id);
+  await post("answering you", { replyTo: original.id });
+  const upload = await bob.api.uploadFile(PDF, { filename: "report.pdf" });
+  await bob.api.postMessage(conv, { id: `mp-file-${Date.now()}`, kind: "file", attachment: upload.id });
+
+  const room = await page("chat/chat", { id: String(conv) });
+  const rows = () => room.data.messages;
+  const byId = (id) => rows().find((m) => m.id === id);
+  assert.equal(rows()[0].system, "You are now friends. Say hello!");
+  assert.equal(byId(typo.id).body, "fixed");
+  assert.equal(byId(typo.id).edited, true);
+  assert.deepEqual([byId(oops.id).recalled, byId(oops.id).body, byId(oops.id).tombstone], [true, "", "Bob recalled a message"]);
+  const reply = rows().find((m) => m.body === "answering you");
+  assert.deepEqual(reply.quote, { id: original.id, seq: original.seq, sender: "Bob", text: "original" });
+  const file = rows().find((m) => m.kind === "file");
+  assert.deepEqual(file.file, { name: "report.pdf", size: `${PDF.length} B`, url: upload.url });
+
+  // Tapping the file downloads it with the token and opens it with wx.openDocument.
+  await room.onOpenFile(tap({ url: file.file.url, name: file.file.name }));
+  assert.equal(lastCall("downloadFile").header.Authorization, `Token ${appDef.chat.token}`);
+  const opened = lastCall("openDocument");
+  assert.equal(opened.fileType, "pdf");
+  assert.deepEqual(readFileSync(opened.filePath), PDF);
+
+  // Live changes fold in: an edit, then a recall that also turns the reply's quote.
+  await bob.edit(original.id, "original, edited");
+  await until(() => byId(original.id).body === "original, edited" && byId(original.id).edited, 5000, "live edit");
+  await bob.recall(original.id);
+  await until(() => byId(original.id).recalled, 5000, "live recall");
+  assert.equal(byId(original.id).tombstone, "Bob recalled a message");
+  await until(() => rows().find((m) => m.body === "answering you").quote.text === "[Recalled]", 5000, "quote recalled");
+  const seqs = rows().map((m) => m.seq);
+  assert.equal(new Set(seqs).size, seqs.length, "a message shown twice");
+  room.onUnload();
+});
+
+test("chat room actions: reply, react, edit and recall by long press; a document sent with its name", async () => {
+  const room = await page("chat/chat", { id: String(conv) });
+  const rows = () => room.data.messages;
+  const fixed = rows().find((m) => m.body === "fixed");
+
+  wx.answers.actionSheet.push(0); // Reply
+  await room.onMessageAction(tap({ id: fixed.id }));
+  assert.deepEqual(room.data.replyTo, { id: fixed.id, sender: "Bob", text: "fixed" });
+  room.onInput({ detail: { value: "replying to fixed" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "replying to fixed"), 5000, "bob gets the reply");
+  assert.equal(bobSeen.find((m) => m.body === "replying to fixed").reply_to, fixed.id);
+  await until(() => rows().some((m) => m.body === "replying to fixed" && m.quote && m.quote.id === fixed.id), 5000, "own quote");
+
+  wx.answers.actionSheet.push(1); // 👍
+  await room.onMessageAction(tap({ id: fixed.id }));
+  await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 1, 5000, "reaction shown");
+  assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "👍", count: 1, mine: true }]);
+  await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.some((r) => r.emoji === "👍")), 5000, "bob sees it");
+
+  room.onInput({ detail: { value: "my message" } });
+  room.onSend();
+  await until(() => rows().some((m) => m.mine && m.body === "my message"), 5000, "own message");
+  const mine = rows().find((m) => m.mine && m.body === "my message");
+  wx.answers.actionSheet.push(3); // Reply, 👍, ❤️, Edit, Recall
+  wx.answers.modal.push({ confirm: true, content: "my edited message" });
+  await room.onMessageAction(tap({ id: mine.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️", "Edit", "Recall"]);
+  assert.equal(rows().find((m) => m.id === mine.id).body, "my edited message");
+  assert.equal(rows().find((m) => m.id === mine.id).edited, true);
+  wx.answers.actionSheet.push(4);
+  await room.onMessageAction(tap({ id: mine.id }));
+  assert.equal(rows().find((m) => m.id === mine.id).tombstone, "You recalled a message");
+  await until(() => bobChanges.some((t) => t.id === mine.id && t.recalled), 5000, "bob sees the recall");
+  // Bob's messages offer neither edit nor recall.
+  await room.onMessageAction(tap({ id: fixed.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️"]);
+
+  // A document picked from a chat: wx.uploadFile sends the temp name, the page the real one.
+  const path = join(tmp, "tmp_71c0.pdf");
+  writeFileSync(path, PDF);
+  wx.chooseFile = { path, name: "minutes.pdf" };
+  await room.onChooseFile();
+  await until(() => bobSeen.some((m) => m.kind === "file" && m.attachment.name === "minutes.pdf"), 8000, "bob gets the file");
+  assert.equal(lastCall("uploadFile").filePath, path);
+  await until(() => rows().some((m) => m.mine && m.file && m.file.name === "minutes.pdf"), 5000, "own file shown");
+  room.onUnload();
+});
+
+test("chat room: a quote whose original is not loaded yet jumps there through history around it", async () => {
+  const target = (await bob.api.history(conv, { limit: 200 })).results.find((m) => m.body === "fixed");
+  for (let n = 0; n < 32; n += 1) await bob.api.postMessage(conv, { id: `fill-${n}-${Date.now()}`, body: `filler ${n}` });
+  await bob.api.postMessage(conv, { id: `jump-${Date.now()}`, body: "see way up", replyTo: target.id });
+  const room = await page("chat/chat", { id: String(conv) });
+  assert.ok(!room.data.messages.some((m) => m.seq === target.seq), "the original is not among the newest 30");
+  const reply = room.data.messages.find((m) => m.body === "see way up");
+  await room.onQuote(tap({ seq: reply.quote.seq }));
+  assert.ok(room.data.messages.some((m) => m.seq === target.seq && m.body === "fixed"));
+  assert.equal(room.data.scrollTo, `m${target.seq}`);
+  const seqs = room.data.messages.map((m) => m.seq);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+  assert.equal(new Set(seqs).size, seqs.length);
+  room.onUnload();
+});
+
+test("conversation list: [@me] for a group mention, a recalled preview, system messages not unread", async () => {
+  const list = await page("conversations/conversations");
+  await list.onShow();
+  const group = await bob.api.createGroup({ name: "Lunch club", members: [me.id], isPublic: false });
+  await until(() => list.data.conversations.some((r) => r.id === group.conversation), 8000, "the new group listed");
+  const row = (id) => list.data.conversations.find((r) => r.id === id);
+  assert.equal(row(group.conversation).unread, 0, "the group_created system message is not unread");
+  assert.equal(row(group.conversation).mentioned, false);
+  await bob.api.postMessage(group.conversation, { id: `at-${Date.now()}`, body: "@phone lunch?", mentions: [me.id] });
+  await until(() => row(group.conversation).mentioned, 5000, "[@me]");
+  assert.equal(row(group.conversation).unread, 1);
+  assert.equal(list.data.conversations[0].id, group.conversation);
+  await list.onShow(); // the server agrees after a reload
+  assert.equal(row(group.conversation).mentioned, true);
+  assert.equal(row(group.conversation).unread, 1);
+
+  bob.send({ conversation: conv, body: "never mind" });
+  await until(() => row(conv).preview === "never mind", 5000, "live preview");
+  await until(() => bobSeen.some((m) => m.body === "never mind"), 5000, "acked");
+  await bob.recall(bobSeen.find((m) => m.body === "never mind").id);
+  await until(() => row(conv).preview === "Bob recalled a message", 5000, "recalled preview");
+  list.onUnload();
+});
+
+test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {
+  const mePage = await page("me/me");
+  await mePage.onShow();
+  assert.equal(mePage.data.user.username, me.username);
+  wx.chooseImagePath = pngFile(tmp, "face.png");
+  await mePage.onChangeAvatar();
+  assert.equal(mePage.data.error, "");
+  const upload = lastCall("uploadFile");
+  assert.equal(upload.url, `${cfg.base}/api/v1/me/avatar/`);
+  assert.equal(upload.header.Authorization, `Token ${appDef.chat.token}`);
+  assert.ok(mePage.data.avatar.startsWith(`${cfg.base}/media/avatars/`), mePage.data.avatar);
+  const avatar = await fetch(mePage.data.avatar); // public: an <image src> loads it
+  assert.equal(avatar.status, 200);
+  assert.match(avatar.headers.get("content-type"), /^image\//);
+  assert.equal((await bob.api.user(me.id)).avatar, new URL(mePage.data.avatar).pathname);
+
+  // Not an image: the field error is shown and the picture stays.
+  const before = mePage.data.avatar;
+  const bad = join(tmp, "notes.png");
+  writeFileSync(bad, "not an image at all");
+  wx.chooseImagePath = bad;
+  await mePage.onChangeAvatar();
+  assert.match(mePage.data.error, /image/i);
+  assert.equal(mePage.data.avatar, before);
+  const refused = await appDef.chat.api.uploadAvatar(bad).catch((err) => err);
+  assert.ok(refused instanceof HappyChatError);
+  assert.deepEqual([refused.status, refused.code, Object.keys(refused.errors)], [400, "invalid", ["file"]]);
+
+  mePage.onNickname({ detail: { value: "  Phone Person " } });
+  await mePage.onSave();
+  assert.equal(mePage.data.user.nickname, "Phone Person");
+  assert.equal((await bob.api.user(me.id)).nickname, "Phone Person");
+
+  // WeChat is this account's only way in: unlinking is refused, with the server's reason.
+  assert.deepEqual(mePage.data.wechat, { linked: true, unionid: false });
+  const deletes = () => wx.calls.filter((c) => c.api === "request" && c.method === "DELETE").length;
+  const deletesBefore = deletes();
+  await mePage.onUnlinkWeChat(); // the confirmation is dismissed: nothing is asked of the server
+  assert.equal(deletes(), deletesBefore);
+  assert.equal(lastCall("showModal").title, "Unlink WeChat?");
+  wx.answers.modal.push({ confirm: true });
+  await mePage.onUnlinkWeChat();
+  assert.equal(deletes(), deletesBefore + 1);
+  assert.match(mePage.data.error, /only way into this account/);
+  assert.deepEqual(mePage.data.wechat, { linked: true, unionid: false });
+  assert.equal((await appDef.chat.api.wechatLink()).linked, true);
+
+  const token = appDef.chat.token;
+  await mePage.onLogout();
+  assert.equal(lastCall("reLaunch").url, "/pages/login/login");
+  assert.equal(wx.getStorageSync("hc.token"), "");
+  assert.equal(appDef.chat, null);
+  const gone = await new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token }).api.me().catch((err) => err);
+  assert.equal(gone.status, 401);
+});
+
+test("me page: a password account links WeChat (then logs in with it) and unlinks it; bad codes change nothing", async () => {
+  const login = await page("login/login");
+  login.onUsername({ detail: { value: "dave" } });
+  login.onPassword({ detail: { value: cfg.passwords.dave } });
+  await login.onPasswordLogin();
+  assert.equal(login.data.error, "");
+  assert.equal(appDef.globalData.user.username, "dave");
+  const mePage = await page("me/me");
+  await mePage.onShow();
+  assert.equal(mePage.data.user.username, "dave");
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  const linked = async () => (await appDef.chat.api.wechatLink()).linked;
+
+  // wx.login fails; WeChat refuses the code; the WeChat account is someone else's.
+  await mePage.onLinkWeChat(); // no code from wx.login
+  assert.match(mePage.data.error, /log-in code/);
+  wx.nextLoginCode = "wrong-code";
+  await mePage.onLinkWeChat();
+  assert.match(mePage.data.error, /code/i);
+  wx.nextLoginCode = "ok:openid-miniprogram:other";
+  await mePage.onLinkWeChat();
+  assert.match(mePage.data.error, /another account/);
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  assert.equal(await linked(), false);
+  assert.equal(mePage.data.busy, false);
+
+  wx.nextLoginCode = "ok:openid-dave:union-dave";
+  await mePage.onLinkWeChat();
+  assert.equal(mePage.data.error, "");
+  assert.deepEqual(mePage.data.wechat, { linked: true, unionid: true });
+  assert.equal(await linked(), true);
+  // The link works: a WeChat log-in on another phone is dave's.
+  const phone = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }) });
+  const viaWeChat = await phone.api.loginWithWeChat("ok:openid-dave");
+  assert.equal(viaWeChat.user.id, cfg.users.dave.id);
+
+  // dave has a password, so unlinking is allowed.
+  wx.answers.modal.push({ confirm: true });
+  await mePage.onUnlinkWeChat();
+  assert.equal(mePage.data.error, "");
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  assert.equal(await linked(), false);
+  await mePage.onShow(); // the server agrees after a reload
+  assert.deepEqual(mePage.data.wechat, { linked: false, unionid: false });
+  await mePage.onLogout();
 });

@@ -146,8 +146,32 @@ export function createWx(dir) {
       const path = wx.chooseImagePath;
       setTimeout(() => (path ? success({ tempFiles: [{ tempFilePath: path, size: 1 }] }) : fail({ errMsg: "cancel" })), 0);
     },
+    chooseMessageFile({ success, fail }) {
+      const file = wx.chooseFile;
+      wx.chooseFile = null;
+      setTimeout(() => (file ? success({ tempFiles: [{ size: 1, type: "file", ...file }] }) : fail({ errMsg: "cancel" })), 0);
+    },
+    // Test helpers answer the next sheet / modal: wx.answers.actionSheet = [tapIndex, …],
+    // wx.answers.modal = [{confirm, content}, …]; none left means the user dismissed it.
+    answers: { actionSheet: [], modal: [] },
+    showActionSheet(options) {
+      calls.push({ api: "showActionSheet", itemList: options.itemList });
+      const tapIndex = wx.answers.actionSheet.shift();
+      setTimeout(() => (tapIndex === undefined ? options.fail && options.fail({ errMsg: "showActionSheet:fail cancel" }) : options.success({ tapIndex })), 0);
+    },
+    showModal(options) {
+      calls.push({ api: "showModal", ...options });
+      const answer = wx.answers.modal.shift() || { confirm: false, cancel: true };
+      if (options.success) setTimeout(() => options.success(answer), 0);
+    },
+    openDocument(options) {
+      calls.push({ api: "openDocument", filePath: options.filePath, fileType: options.fileType });
+      setTimeout(() => (existsSync(options.filePath) ? options.success && options.success({}) : options.fail && options.fail({ errMsg: "openDocument:fail" })), 0);
+    },
+    getFileSystemManager: () => ({ readFileSync: (path, encoding) => readFileSync(path, encoding) }),
+    showLoading: (options) => calls.push({ api: "showLoading", ...options }),
+    hideLoading: () => calls.push({ api: "hideLoading" }),
     showToast: (options) => calls.push({ api: "showToast", ...options }),
-    showModal: (options) => calls.push({ api: "showModal", ...options }),
     navigateTo: (options) => calls.push({ api: "navigateTo", ...options }),
     redirectTo: (options) => calls.push({ api: "redirectTo", ...options }),
     reLaunch: (options) => calls.push({ api: "reLaunch", ...options }),

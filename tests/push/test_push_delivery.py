@@ -120,6 +120,62 @@ def test_group_messages_without_a_mention_are_not_pushed(alice, bob, service, su
     assert service.received == []
 
 
+@pytest.fixture
+def hiking(alice, bob):
+    from groups.services import group_create
+
+    carol = UserFactory(username="carol", nickname="Carol")
+    befriend(alice, bob)
+    befriend(alice, carol)
+    group = group_create(owner=alice, name="Hiking", member_ids=[bob.pk, carol.pk])
+    ConversationMember.objects.filter(conversation_id=group.conversation_id).exclude(
+        user=alice
+    ).update(muted=True)
+    return group, carol
+
+
+def test_a_mention_reaches_only_the_mentioned_member_even_in_a_muted_group(
+    alice, bob, hiking, service, subscribe
+):
+    group, carol = hiking
+    bob_browser, carol_browser = subscribe(bob), subscribe(carol)
+    message, _created = message_send(
+        sender=alice,
+        conversation_id=group.conversation_id,
+        client_id="m-mention",
+        body="@Bob bring the map",
+        mentions=[bob.pk],
+    )
+    sender.push_for_message(message.pk)
+
+    [push] = service.wait_for(1)
+    time.sleep(0.3)
+    assert len(service.received) == 1
+    assert push.path == bob_browser.path != carol_browser.path
+    payload = bob_browser.decrypt(push)
+    assert payload["mention"] is True
+    assert payload["conversation"] == group.conversation_id
+
+
+def test_at_all_from_the_owner_reaches_every_member_even_in_a_muted_group(
+    alice, bob, hiking, service, subscribe
+):
+    group, carol = hiking
+    browsers = {subscribe(bob).path: bob, subscribe(carol).path: carol}
+    message, _created = message_send(
+        sender=alice,
+        conversation_id=group.conversation_id,
+        client_id="m-all",
+        body="Leaving at eight",
+        mention_all=True,
+    )
+    assert message.mention_all
+    sender.push_for_message(message.pk)
+
+    pushes = service.wait_for(2)
+    assert {p.path for p in pushes} == set(browsers)
+
+
 @pytest.mark.parametrize("gone", [404, 410])
 def test_a_subscription_the_push_service_calls_gone_is_removed(
     alice, bob, direct, service, subscribe, gone

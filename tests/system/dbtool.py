@@ -4,7 +4,8 @@ Run as `python -m tests.system.dbtool <command>` with the servers' environment
 (DATABASE_URL…); it reads a JSON request on stdin and prints a JSON answer on stdout.
 Commands:
   seed   {"users": [...], "friends": [[a, b]], "exfriends": [[a, b]],
-          "groups": [{"name", "owner", "members": [...], "former": [...]}]}
+          "groups": [{"name", "owner", "members": [...], "former": [...]}],
+          "passwords": {name: password}, "inactive": [names]}
          → {"users": {name: {"id", "token"}}, "direct": {"a:b": id}, "groups": {name: {...}}}
   dump   {"conversations": [ids] | null} → {"messages": [...], "conversations": {id: last_seq}}
   race   {"conversation", "senders": [names], "per_sender", "threads_per_sender",
@@ -30,12 +31,24 @@ def _setup() -> None:
 
 def seed(req: dict[str, Any]) -> dict[str, Any]:
     """Create activated users with knox tokens, friendships with their direct conversation,
-    groups with their conversation, former members and former friends."""
+    groups with their conversation, former members and former friends.
+
+    Users in `passwords` get that password hashed by the site's own hasher, so they can log
+    in with it (the others have a test-only hash the servers do not accept); users in
+    `inactive` have not activated their account (no verified e-mail).
+    """
     from django.test.utils import override_settings
+
+    from accounts.models import User
 
     # Seeded people authenticate by token; a slow password hash per user buys nothing here.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        return _seed(req)
+        out = _seed(req)
+    for name, password in req.get("passwords", {}).items():
+        user = User.objects.get(username=name)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return out
 
 
 def _seed(req: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +65,9 @@ def _seed(req: dict[str, Any]) -> dict[str, Any]:
 
     users: dict[str, User] = {}
     out: dict[str, Any] = {"users": {}, "direct": {}, "groups": {}}
+    inactive = set(req.get("inactive", []))
     for name in req.get("users", []):
-        user = UserFactory(username=name)
+        user = UserFactory(username=name, verified=name not in inactive)
         users[name] = user
         _, token = AuthToken.objects.create(user)
         out["users"][name] = {"id": user.pk, "token": token}

@@ -72,7 +72,14 @@ def js_site(sqlite_site: Site) -> Iterator[tuple[Site, dict]]:
             WECHAT_API_BASE=wechat.url,
             CHAT_HEARTBEAT_SECONDS="5",
         )
-        seeded = sqlite_site.seed(users=["bob", "carol"], friends=[["bob", "carol"]])
+        # dave and erin have real password hashes (erin never activated her account).
+        passwords = {"dave": "correct horse battery 42", "erin": "erin's own passphrase 7"}
+        seeded = sqlite_site.seed(
+            users=["bob", "carol", "dave", "erin"],
+            friends=[["bob", "carol"], ["bob", "dave"]],
+            passwords=passwords,
+            inactive=["erin"],
+        )
         port = free_port()
         daphne = sqlite_site.daphne(port=port)
         control = control_server(sqlite_site, port)
@@ -82,7 +89,7 @@ def js_site(sqlite_site: Site) -> Iterator[tuple[Site, dict]]:
             "base": daphne.url,
             "control": f"http://127.0.0.1:{control.server_address[1]}",
             "users": seeded["users"],
-            "password": "password",
+            "passwords": passwords,
         }
         try:
             yield sqlite_site, config

@@ -534,3 +534,124 @@ test("send carries reply_to and mentions", () => {
   assert.equal(frame.reply_to, 77);
   assert.deepEqual(frame.mentions, [BOB.id]);
 });
+
+test("permission_denied and conflict on a send are permanent: the item fails, no resend loop", () => {
+  for (const code of ["permission_denied", "conflict"]) {
+    const { adapter, client, got } = connected();
+    client.send({ conversation: 5, body: "@all lunch", mentionAll: true });
+    adapter.socket.frame({ type: "error", code, detail: "no", ref: "cid-1" });
+    assert.equal(client.pending(5)[0].state, "failed");
+    assert.equal(got.failed.length, 1);
+    adapter.advance(9500); // past the resend timer (8 s), before the first heartbeat
+    assert.equal(adapter.sockets.length, 1);
+    assert.equal(adapter.socket.ofType("send").length, 1, code);
+  }
+});
+
+/** An adapter whose REST, upload and download calls are recorded (and answer `answer`). */
+function recordingAdapter(answer = () => ({})) {
+  const adapter = fakeAdapter();
+  adapter.request = async (method, path, body, options) => {
+    adapter.requests.push({ method, path, body, token: options && options.token });
+    return answer(method, path, body);
+  };
+  adapter.upload = async (path, file, options) => {
+    adapter.requests.push({ upload: path, file, ...options });
+    return { id: 7, kind: options.fields && options.fields.kind === "file" ? "file" : "image" };
+  };
+  adapter.download = async (url, options) => {
+    adapter.requests.push({ download: url, ...options });
+    return "/tmp/downloaded";
+  };
+  return adapter;
+}
+
+test("upload helpers: documents carry kind=file, avatars go to their POST routes", async () => {
+  const adapter = recordingAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/", token: "tok" });
+  await client.api.uploadFile("/tmp/report.pdf");
+  await client.api.uploadFile("/tmp/tmp_3f.pdf", { filename: "年报.pdf" });
+  await client.api.uploadImage("/tmp/cat.png");
+  await client.api.uploadAvatar("/tmp/me.png");
+  await client.api.uploadGroupAvatar(9, "/tmp/g.png", { filename: "g.png" });
+  assert.deepEqual(adapter.requests.map((r) => [r.upload, r.field, r.fields && r.fields.kind, r.token]), [
+    ["/api/v1/uploads/", "file", "file", "tok"],
+    ["/api/v1/uploads/", "file", "file", "tok"],
+    ["/api/v1/uploads/", "file", undefined, "tok"],
+    ["/api/v1/me/avatar/", "file", undefined, "tok"],
+    ["/api/v1/groups/9/avatar/", "file", undefined, "tok"],
+  ]);
+  assert.deepEqual(adapter.requests[1].fields, { kind: "file", name: "年报.pdf" });
+  assert.equal(adapter.requests[4].filename, "g.png");
+  assert.equal(await client.api.downloadFile("/api/v1/uploads/7/file/"), "/tmp/downloaded");
+  assert.equal(await client.api.exportData(), "/tmp/downloaded");
+  assert.deepEqual(adapter.requests.slice(5).map((r) => [r.download, r.token]), [
+    ["/api/v1/uploads/7/file/", "tok"],
+    ["/api/v1/me/export/", "tok"],
+  ]);
+});
+
+test("sendFile uploads a document and queues a file message (with its reply)", async () => {
+  const adapter = recordingAdapter();
+  const { client } = (() => {
+    const c = new HappyChatClient({ adapter, url: "ws://test/ws/chat/" });
+    c.connect();
+    adapter.socket.open();
+    adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10, server_time: "now" });
+    return { client: c };
+  })();
+  const item = await client.sendFile({ conversation: 5, file: "/tmp/a.pdf", replyTo: 77 });
+  assert.equal(item.kind, "file");
+  const frame = adapter.socket.ofType("send")[0];
+  assert.deepEqual({ kind: frame.kind, attachment: frame.attachment, reply_to: frame.reply_to }, { kind: "file", attachment: 7, reply_to: 77 });
+});
+
+test("push helpers send the subscription's JSON, language and endpoint", async () => {
+  const adapter = recordingAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  const keys = { p256dh: "BPk", auth: "au" };
+  const subscription = { endpoint: "https://push.example/1", toJSON: () => ({ endpoint: "https://push.example/1", expirationTime: null, keys }) };
+  await client.api.pushConfig();
+  await client.api.subscribePush(subscription, { language: "zh-hans" });
+  await client.api.subscribePush({ endpoint: "https://push.example/2", keys });
+  await client.api.pushSubscriptions();
+  await client.api.unsubscribePush("https://push.example/1");
+  await client.api.deletePushSubscription(4);
+  assert.deepEqual(adapter.requests.map((r) => [r.method, r.path, r.body]), [
+    ["GET", "/api/v1/push/config/", undefined],
+    ["POST", "/api/v1/push/subscriptions/", { endpoint: "https://push.example/1", keys, language: "zh-hans" }],
+    ["POST", "/api/v1/push/subscriptions/", { endpoint: "https://push.example/2", keys }],
+    ["GET", "/api/v1/push/subscriptions/", undefined],
+    ["DELETE", "/api/v1/push/subscriptions/", { endpoint: "https://push.example/1" }],
+    ["DELETE", "/api/v1/push/subscriptions/4/", undefined],
+  ]);
+});
+
+test("REST helpers use the contract's paths, methods and bodies", async () => {
+  const adapter = recordingAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  const api = client.api;
+  const calls = [
+    [() => api.user(4), "GET", "/api/v1/users/4/", undefined],
+    [() => api.searchUsers("bo b"), "GET", "/api/v1/users/?search=bo%20b", undefined],
+    [() => api.getMessage(8), "GET", "/api/v1/messages/8/", undefined],
+    [() => api.recall(8), "POST", "/api/v1/messages/8/recall/", undefined],
+    [() => api.edit(8, "new"), "PATCH", "/api/v1/messages/8/", { body: "new" }],
+    [() => api.react(8, "👍"), "POST", "/api/v1/messages/8/reactions/", { emoji: "👍" }],
+    [() => api.react(8, "👍", false), "POST", "/api/v1/messages/8/reactions/", { emoji: "👍", on: false }],
+    [() => api.forward({ id: "f1", conversation: 3, messages: [8, 9] }), "POST", "/api/v1/messages/forward/", { id: "f1", conversation: 3, messages: [8, 9] }],
+    [() => api.searchMessages("午饭", { conversation: 3, before: 80 }), "GET", `/api/v1/search/messages/?q=${encodeURIComponent("午饭")}&conversation=3&before=80&limit=20`, undefined],
+    [() => api.history(3, { around: 12 }), "GET", "/api/v1/conversations/3/messages/?limit=50&around=12", undefined],
+    [() => api.postMessage(3, { id: "c1", body: "hi", replyTo: 8, mentions: [2], mentionAll: true }), "POST", "/api/v1/conversations/3/messages/", { id: "c1", kind: "text", body: "hi", reply_to: 8, mentions: [2], mention_all: true }],
+    [() => api.markRead(3, 12), "POST", "/api/v1/conversations/3/read/", { seq: 12 }],
+    [() => api.mute(3, true), "POST", "/api/v1/conversations/3/mute/", { muted: true }],
+    [() => api.report(8, "spam"), "POST", "/api/v1/messages/8/report/", { reason: "spam" }],
+    [() => api.linkWeChat("code1"), "POST", "/api/v1/me/wechat/", { code: "code1" }],
+    [() => api.unlinkWeChat(), "DELETE", "/api/v1/me/wechat/", undefined],
+    [() => api.updateGroup(9, { avatar: null }), "PATCH", "/api/v1/groups/9/", { avatar: null }],
+  ];
+  for (const [call, method, path, body] of calls) {
+    await call();
+    assert.deepEqual(adapter.requests.at(-1), { method, path, body, token: null }, path);
+  }
+});

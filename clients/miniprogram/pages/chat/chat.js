@@ -1,28 +1,72 @@
-// A chat room: history from REST, live messages and acks from the SDK, text, emoji and
-// images (uploaded with wx.uploadFile, shown through wx.downloadFile with the token, as
-// uploaded images are private to the conversation's members).
+// A chat room: history from REST, live messages, acks and message changes from the SDK.
+// Text, emoji, images and documents (uploaded with wx.uploadFile; shown and opened through
+// wx.downloadFile with the token, as uploads are private to the conversation's members).
+// Recalled messages are tombstones, edited ones carry a mark, replies quote their original
+// (tap to jump), system messages are chips. Long-press a message: reply, react, edit,
+// recall (docs/protocol.md §12).
 const app = getApp();
 const EMOJI = ["😀", "😂", "😍", "👍", "🙏", "🎉", "❤️", "😢", "😮", "👋"];
+// What wx.openDocument can show.
+const DOCUMENT_TYPES = ["doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf"];
+
+function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function extension(name) {
+  const dot = name.lastIndexOf(".");
+  return dot < 0 ? "" : name.slice(dot + 1).toLowerCase();
+}
+
+/** A short text for a message in a quote or the pending list. */
+function summary(kind, body, name) {
+  if (kind === "image") return "[Image]";
+  if (kind === "file") return `[File] ${name || ""}`.trim();
+  return body;
+}
 
 Page({
-  data: { messages: [], pending: [], draft: "", emoji: EMOJI, showEmoji: false, error: "" },
+  data: {
+    messages: [],
+    pending: [],
+    draft: "",
+    emoji: EMOJI,
+    showEmoji: false,
+    replyTo: null,
+    scrollTo: "bottom",
+    error: "",
+  },
 
   async onLoad(query) {
     this.conversation = Number(query.id);
-    this.seqs = new Set();
+    this.byId = new Map(); // message id → folded message shown
+    this.names = new Map(); // user id → name, for system messages
     this.images = new Map(); // attachment url → temp file path
     const chat = app.client();
     this.off = [
       chat.on("message", ({ message }) => {
         if (message.conversation === this.conversation) this.add([message]);
       }),
+      chat.on("change", ({ target }) => {
+        if (target && target.conversation === this.conversation) this.add([target]);
+      }),
       chat.on("outbox", () => this.showPending()),
       chat.on("failed", ({ detail }) => wx.showToast({ title: detail || "Not sent", icon: "none" })),
     ];
     try {
       const conversation = await chat.api.conversation(this.conversation);
+      this.kind = conversation.kind;
       wx.setNavigationBarTitle({ title: conversation.title || "Chat" });
-      const page = await chat.api.history(this.conversation, { limit: 30 });
+      if (conversation.peer) this.names.set(conversation.peer.id, conversation.peer.remark || conversation.peer.nickname);
+      if (conversation.kind === "group" && conversation.group) {
+        for (const member of await chat.api.groupMembers(conversation.group)) {
+          this.names.set(member.user.id, member.alias || member.user.remark || member.user.nickname);
+        }
+      }
+      // client.history remembers the messages, so later recalls and edits fold into them.
+      const page = await chat.history(this.conversation, { limit: 30 });
       this.add(page.results);
       chat.setCursor(this.conversation, conversation.last_seq);
     } catch (err) {
@@ -35,42 +79,110 @@ Page({
     for (const off of this.off || []) off();
   },
 
-  /** Add stored messages once each (history and live may overlap), in seq order. */
-  add(messages) {
-    const me = app.globalData.user;
-    const fresh = messages.filter((m) => !this.seqs.has(m.seq));
-    if (fresh.length === 0) return;
-    for (const m of fresh) this.seqs.add(m.seq);
-    const rows = this.data.messages.concat(
-      fresh.map((m) => ({
-        seq: m.seq,
-        mine: Boolean(me && m.sender.id === me.id),
-        sender: m.sender.remark || m.sender.nickname,
-        kind: m.kind,
-        body: m.body,
-        thumbnail: m.attachment ? m.attachment.thumbnail_url : "",
-        url: m.attachment ? m.attachment.url : "",
-        image: "",
+  me() {
+    return app.globalData.user || app.client().user;
+  },
+
+  name(userId) {
+    const me = this.me();
+    if (me && userId === me.id) return "You";
+    return this.names.get(userId) || null;
+  },
+
+  /** A system message in words, from its data (the server's English `body` as a fallback). */
+  systemText(m) {
+    const d = m.data || {};
+    const n = (id) => this.name(id);
+    const known = (...ids) => ids.every((id) => id == null || n(id));
+    switch (d.event) {
+      case "friend_added": return "You are now friends. Say hello!";
+      case "group_created": return known(d.by) ? `${n(d.by)} created the group "${d.name}"` : m.body;
+      case "member_joined":
+        if (!known(d.user, d.by)) return m.body;
+        return d.by && d.by !== d.user ? `${n(d.by)} invited ${n(d.user)} to the group` : `${n(d.user)} joined the group`;
+      case "member_left": return known(d.user) ? `${n(d.user)} left the group` : m.body;
+      case "member_removed": return known(d.user, d.by) ? `${n(d.by)} removed ${n(d.user)} from the group` : m.body;
+      case "group_renamed": return known(d.by) ? `${n(d.by)} renamed the group to "${d.name}"` : m.body;
+      case "notice_changed": return known(d.by) ? `${n(d.by)} changed the group notice` : m.body;
+      case "owner_transferred": return known(d.user) ? `${n(d.user)} is now the group owner` : m.body;
+      default: return m.body;
+    }
+  },
+
+  /** The row the page draws for a (folded) message. */
+  row(m) {
+    const me = this.me();
+    const mine = Boolean(me && m.sender.id === me.id);
+    const sender = m.sender.remark || m.sender.nickname;
+    if (!mine) this.names.set(m.sender.id, this.names.get(m.sender.id) || sender);
+    const attachment = m.recalled ? null : m.attachment;
+    const file = attachment && attachment.kind === "file" ? attachment : null;
+    const quote = m.reply && {
+      id: m.reply.id,
+      seq: m.reply.seq,
+      sender: m.reply.sender.nickname,
+      text: m.reply.recalled ? "[Recalled]" : summary(m.reply.kind, m.reply.body),
+    };
+    return {
+      id: m.id,
+      seq: m.seq,
+      mine,
+      sender,
+      kind: m.kind,
+      body: m.recalled ? "" : m.body,
+      recalled: m.recalled,
+      tombstone: m.recalled ? `${mine ? "You" : sender} recalled a message` : "",
+      edited: m.edited && !m.recalled,
+      system: m.kind === "system" ? this.systemText(m) : "",
+      quote: quote || null,
+      file: file ? { name: file.name, size: fileSize(file.size), url: file.url } : null,
+      url: attachment && attachment.kind === "image" ? attachment.url : "",
+      image: attachment && attachment.kind === "image" ? this.images.get(attachment.thumbnail_url) || "" : "",
+      reactions: (m.recalled ? [] : m.reactions || []).map((r) => ({
+        emoji: r.emoji,
+        count: r.count,
+        mine: Boolean(me && r.users.includes(me.id)),
       })),
-    );
+      mentioned: Boolean(me && !mine && ((m.mentions || []).includes(me.id) || m.mention_all)),
+    };
+  },
+
+  /** Show stored messages (new ones once each, changed ones replaced), in seq order. */
+  add(messages) {
+    let rows = this.data.messages;
+    let changed = false;
+    for (const m of messages) {
+      if (m.kind === "recall" || m.kind === "edit" || m.kind === "reaction") continue;
+      const held = this.byId.get(m.id);
+      if (held && (held.change_seq || 0) > (m.change_seq || 0)) continue; // an older copy
+      if (held && held.change_seq === m.change_seq && JSON.stringify(held.reply) === JSON.stringify(m.reply)) continue;
+      this.byId.set(m.id, m);
+      const row = this.row(m);
+      rows = held ? rows.map((r) => (r.id === m.id ? row : r)) : rows.concat([row]);
+      changed = true;
+    }
+    if (!changed) return;
     rows.sort((a, b) => a.seq - b.seq);
     this.setData({ messages: rows });
-    for (const m of fresh) if (m.attachment) this.loadImage(m.seq, m.attachment.thumbnail_url);
+    for (const m of messages) {
+      if (m.attachment && m.attachment.kind === "image" && !m.recalled) this.loadImage(m.id, m.attachment.thumbnail_url);
+    }
     this.markRead();
   },
 
-  async loadImage(seq, url) {
+  async loadImage(id, url) {
     try {
       const path = this.images.get(url) || (await app.client().api.downloadImage(url));
       this.images.set(url, path);
-      this.setData({ messages: this.data.messages.map((m) => (m.seq === seq ? { ...m, image: path } : m)) });
+      this.setData({ messages: this.data.messages.map((m) => (m.id === id ? { ...m, image: path } : m)) });
     } catch {
       /* the image stays a placeholder */
     }
   },
 
   markRead() {
-    const newest = this.data.messages.length ? this.data.messages[this.data.messages.length - 1].seq : 0;
+    const rows = this.data.messages;
+    const newest = Math.max(rows.length ? rows[rows.length - 1].seq : 0, app.client().cursor(this.conversation) || 0);
     if (newest > (this.readSeq || 0)) {
       this.readSeq = newest;
       app.client().markRead(this.conversation, newest);
@@ -80,7 +192,7 @@ Page({
   showPending() {
     const pending = app.client().pending(this.conversation).map((i) => ({
       id: i.id,
-      body: i.kind === "image" ? "[Image]" : i.body,
+      body: summary(i.kind, i.body, i.preview),
       failed: i.state === "failed",
     }));
     this.setData({ pending });
@@ -102,12 +214,17 @@ Page({
   onSend() {
     const body = this.data.draft.trim();
     if (!body) return;
-    app.client().send({ conversation: this.conversation, body });
-    this.setData({ draft: "", showEmoji: false });
+    const replyTo = this.data.replyTo ? this.data.replyTo.id : null;
+    app.client().send({ conversation: this.conversation, body, replyTo });
+    this.setData({ draft: "", showEmoji: false, replyTo: null });
   },
 
   onRetry(e) {
     app.client().retry(e.currentTarget.dataset.id);
+  },
+
+  onCancelReply() {
+    this.setData({ replyTo: null });
   },
 
   async onChooseImage() {
@@ -132,8 +249,98 @@ Page({
     }
   },
 
+  /** Send a document picked from a WeChat chat (mini-programs have no file browser). */
+  async onChooseFile() {
+    let file;
+    try {
+      file = await new Promise((resolve, reject) =>
+        wx.chooseMessageFile({ count: 1, type: "file", success: (res) => resolve(res.tempFiles[0]), fail: reject }),
+      );
+    } catch {
+      return; // cancelled
+    }
+    try {
+      // wx.uploadFile names the part after the temp file: pass the real name along.
+      await app.client().sendFile({ conversation: this.conversation, file: file.path, filename: file.name, preview: file.name });
+    } catch (err) {
+      wx.showToast({ title: err.detail || "The file was not sent", icon: "none" });
+    }
+  },
+
+  /** Download a document with the token, then let WeChat show it. */
+  async onOpenFile(e) {
+    const { url, name } = e.currentTarget.dataset;
+    wx.showLoading({ title: "Opening…" });
+    try {
+      const filePath = await app.client().api.downloadFile(url);
+      const type = extension(name);
+      if (!DOCUMENT_TYPES.includes(type)) {
+        wx.showToast({ title: `Downloaded; WeChat cannot preview .${type} files`, icon: "none" });
+        return;
+      }
+      await new Promise((resolve, reject) =>
+        wx.openDocument({ filePath, fileType: type, showMenu: true, success: resolve, fail: reject }),
+      );
+    } catch (err) {
+      wx.showToast({ title: (err && (err.detail || err.errMsg)) || "Could not open the file", icon: "none" });
+    } finally {
+      wx.hideLoading();
+    }
+  },
+
   onPreview(e) {
     const { image } = e.currentTarget.dataset;
     if (image) wx.previewImage({ urls: [image] });
+  },
+
+  /** Jump to a reply's original, loading the history around it when it is not shown yet. */
+  async onQuote(e) {
+    const seq = Number(e.currentTarget.dataset.seq);
+    if (!this.data.messages.some((m) => m.seq === seq)) {
+      try {
+        const page = await app.client().history(this.conversation, { around: seq, limit: 30 });
+        this.add(page.results);
+      } catch (err) {
+        wx.showToast({ title: err.detail || "Could not load that message", icon: "none" });
+        return;
+      }
+    }
+    this.setData({ scrollTo: `m${seq}` });
+  },
+
+  /** Long press: reply, react, and for your own messages edit and recall. */
+  async onMessageAction(e) {
+    const row = this.data.messages.find((m) => m.id === Number(e.currentTarget.dataset.id));
+    if (!row || row.recalled || row.kind === "system") return;
+    const actions = [
+      ["Reply", () => this.setData({ replyTo: { id: row.id, sender: row.sender, text: summary(row.kind, row.body, row.file && row.file.name) } })],
+      ["👍", () => app.client().react(row.id, "👍")],
+      ["❤️", () => app.client().react(row.id, "❤️")],
+    ];
+    if (row.mine && row.kind === "text") actions.push(["Edit", () => this.edit(row)]);
+    if (row.mine) actions.push(["Recall", () => app.client().recall(row.id)]);
+    let tapIndex;
+    try {
+      ({ tapIndex } = await new Promise((resolve, reject) =>
+        wx.showActionSheet({ itemList: actions.map(([label]) => label), success: resolve, fail: reject }),
+      ));
+    } catch {
+      return; // dismissed
+    }
+    try {
+      const changed = await actions[tapIndex][1]();
+      if (changed && changed.id) this.add([changed]);
+    } catch (err) {
+      wx.showToast({ title: err.detail || "That did not work", icon: "none" });
+    }
+  },
+
+  async edit(row) {
+    const res = await new Promise((resolve) =>
+      wx.showModal({ title: "Edit message", editable: true, content: row.body, success: resolve, fail: () => resolve({}) }),
+    );
+    const body = (res.content || "").trim();
+    if (!res.confirm || !body || body === row.body) return null;
+    return app.client().edit(row.id, body);
   },
 });

@@ -1,9 +1,24 @@
-// Conversation list: newest first, with unread badges kept current by live messages.
+// Conversation list: newest first, with unread badges and the "[@me]" mark, kept current
+// by live messages and message changes (a recalled preview shows as recalled).
 const app = getApp();
+const COUNTED = ["text", "image", "file"]; // what counts as unread (docs/protocol.md §7)
+
+function me() {
+  return app.globalData.user || app.client().user;
+}
 
 function preview(message) {
   if (!message) return "";
-  return message.kind === "image" ? "[Image]" : message.body;
+  const self = me();
+  const who = self && message.sender.id === self.id ? "You" : message.sender.remark || message.sender.nickname;
+  if (message.recalled) return `${who} recalled a message`;
+  if (message.kind === "image") return "[Image]";
+  if (message.kind === "file") return `[File] ${(message.attachment && message.attachment.name) || ""}`.trim();
+  return message.body;
+}
+
+function badge(unread) {
+  return unread > 99 ? "99+" : String(unread);
 }
 
 function row(conversation) {
@@ -11,8 +26,11 @@ function row(conversation) {
     id: conversation.id,
     title: conversation.title || (conversation.peer && (conversation.peer.remark || conversation.peer.nickname)) || "",
     unread: conversation.unread,
-    badge: conversation.unread > 99 ? "99+" : String(conversation.unread),
+    badge: badge(conversation.unread),
+    mentioned: conversation.mentioned,
+    muted: conversation.muted,
     preview: preview(conversation.last_message),
+    previewId: conversation.last_message ? conversation.last_message.id : null,
     lastSeq: conversation.last_seq,
     readSeq: conversation.last_read_seq,
   };
@@ -25,8 +43,13 @@ Page({
     const chat = app.client();
     this.off = [
       chat.on("message", ({ message }) => this.onMessage(message)),
+      chat.on("change", ({ target }) => this.onChange(target)),
+      // A new friend or group, or one gone: the list changes shape.
+      chat.on("event", ({ event }) => {
+        if (["friend_added", "conversation_created", "group_joined", "group_left", "group_dissolved"].includes(event)) this.load();
+      }),
       chat.on("read", ({ conversation, user, seq }) => {
-        if (app.globalData.user && user === app.globalData.user.id) this.markRead(conversation, seq);
+        if (me() && user === me().id) this.markRead(conversation, seq);
       }),
     ];
   },
@@ -43,7 +66,10 @@ Page({
     const chat = app.client();
     try {
       const conversations = await chat.api.conversations();
-      for (const c of conversations) chat.setCursor(c.id, c.last_seq);
+      for (const c of conversations) {
+        chat.setCursor(c.id, c.last_seq);
+        if (c.last_message) chat.remember([c.last_message]); // so a recall of it folds in
+      }
       this.setData({ conversations: conversations.map(row), error: "" });
       this.updateBadge();
     } catch (err) {
@@ -60,31 +86,48 @@ Page({
     }
     const current = { ...rows[index] };
     if (message.seq <= current.lastSeq) return; // already counted
-    const mine = app.globalData.user && message.sender.id === app.globalData.user.id;
+    const self = me();
+    const mine = Boolean(self && message.sender.id === self.id);
     current.lastSeq = message.seq;
-    current.preview = preview(message);
-    if (mine) current.readSeq = message.seq;
-    current.unread = Math.max(0, current.lastSeq - current.readSeq);
-    current.badge = current.unread > 99 ? "99+" : String(current.unread);
+    current.preview = message.kind === "system" ? message.body : preview(message);
+    current.previewId = message.id;
+    if (mine) {
+      current.readSeq = message.seq;
+      current.unread = 0;
+      current.mentioned = false;
+    } else if (COUNTED.includes(message.kind)) {
+      current.unread += 1;
+      if (self && ((message.mentions || []).includes(self.id) || message.mention_all)) current.mentioned = true;
+    }
+    current.badge = badge(current.unread);
     rows.splice(index, 1);
     rows.unshift(current);
     this.setData({ conversations: rows });
     this.updateBadge();
   },
 
+  /** A recall or edit of the message a row previews changes the preview (not the order). */
+  onChange(target) {
+    if (!target) return;
+    const rows = this.data.conversations;
+    if (!rows.some((r) => r.previewId === target.id)) return;
+    this.setData({ conversations: rows.map((r) => (r.previewId === target.id ? { ...r, preview: preview(target) } : r)) });
+  },
+
   markRead(conversation, seq) {
     const rows = this.data.conversations.map((r) => {
       if (r.id !== conversation || seq <= r.readSeq) return r;
-      const unread = Math.max(0, r.lastSeq - seq);
-      return { ...r, readSeq: seq, unread, badge: String(unread) };
+      // Read up to the newest: nothing left; read partway: the exact count comes with the next load.
+      const unread = seq >= r.lastSeq ? 0 : r.unread;
+      return { ...r, readSeq: seq, unread, badge: badge(unread), mentioned: unread > 0 && r.mentioned };
     });
     this.setData({ conversations: rows });
     this.updateBadge();
   },
 
   updateBadge() {
-    const total = this.data.conversations.reduce((n, r) => n + r.unread, 0);
-    if (total > 0) wx.setTabBarBadge({ index: 0, text: total > 99 ? "99+" : String(total) });
+    const total = this.data.conversations.reduce((n, r) => n + (r.muted && !r.mentioned ? 0 : r.unread), 0);
+    if (total > 0) wx.setTabBarBadge({ index: 0, text: badge(total) });
     else wx.removeTabBarBadge({ index: 0 });
   },
 
