@@ -30,7 +30,7 @@ from accounts.serializers import user_payload
 from chat import events as chat_events
 from chat import presence, selectors, transport, writer
 from chat.serializers import message_payload
-from chat.services.changes import message_edit, message_react, message_recall
+from chat.services.changes import REACTIONS, message_edit, message_react, message_recall
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
     CLOSE_ABUSE,
@@ -99,6 +99,19 @@ def _user_for_token(token: str) -> tuple[Any, str] | None:
     except AuthenticationFailed:
         return None
     return user, auth_token.token_key
+
+
+def limits_payload() -> dict[str, Any]:
+    """The server's limits a client's UI needs to know (docs/protocol.md §2.3 `hello`)."""
+    return {
+        "recall_seconds": settings.CHAT_RECALL_SECONDS,
+        "edit_seconds": settings.CHAT_EDIT_SECONDS,
+        "text_max_chars": settings.CHAT_MAX_BODY_CHARS,
+        "image_max_bytes": settings.UPLOAD_MAX_BYTES,
+        "file_max_bytes": settings.CHAT_FILE_MAX_BYTES,
+        "forward_max": settings.CHAT_FORWARD_MAX,
+        "reactions": list(REACTIONS),
+    }
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -374,6 +387,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "user": user_payload(self.user),
                 "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
                 "server_time": timezone.now().isoformat(),
+                "limits": limits_payload(),
             }
         )
 

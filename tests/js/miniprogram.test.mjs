@@ -134,6 +134,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
 
   bob.send({ conversation: conv, body: "nice picture" });
   await until(() => room.data.messages.some((m) => m.body === "nice picture" && !m.mine), 5000, "live reply");
+  assert.equal(room.data.scrollTo, `m${room.data.messages.at(-1).seq}`, "the view follows a new message");
   const seqs = room.data.messages.map((m) => m.seq);
   assert.equal(new Set(seqs).size, seqs.length, "a message shown twice");
   await until(async () => (await appDef.chat.api.conversation(conv)).unread === 0, 5000, "read");
@@ -231,6 +232,32 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   room.onUnload();
 });
 
+test("chat room: a message the server refuses stays, marked failed, until sent again or deleted", async () => {
+  const room = await page("chat/chat", { id: String(conv) });
+  const storedBefore = (await bob.api.history(conv, { limit: 1 })).results.at(-1).seq;
+  const toasts = () => wx.calls.filter((c) => c.api === "showToast").length;
+  let seen = toasts();
+  room.onInput({ detail: { value: "x".repeat(5001) } }); // over the 5,000 characters of a text
+  room.onSend();
+  await until(() => room.data.pending.length === 1 && room.data.pending[0].failed, 5000, "marked failed");
+  assert.ok(toasts() > seen && lastCall("showToast").title, "the server's reason is shown");
+  assert.equal(appDef.chat.outbox.length, 1, "kept: nothing the user typed is lost");
+
+  seen = toasts();
+  await room.onRetry(tap({ id: room.data.pending[0].id })); // dismissed: nothing changes
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Send again", "Delete"]);
+  assert.equal(room.data.pending[0].failed, true);
+  wx.answers.actionSheet.push(0); // send again: refused again, still kept
+  await room.onRetry(tap({ id: room.data.pending[0].id }));
+  await until(() => toasts() > seen && room.data.pending[0] && room.data.pending[0].failed, 5000, "refused again");
+  wx.answers.actionSheet.push(1); // delete
+  await room.onRetry(tap({ id: room.data.pending[0].id }));
+  assert.deepEqual(room.data.pending, []);
+  assert.equal(appDef.chat.outbox.length, 0);
+  assert.equal((await bob.api.history(conv, { limit: 1 })).results.at(-1).seq, storedBefore, "nothing stored");
+  room.onUnload();
+});
+
 test("chat room: a quote whose original is not loaded yet jumps there through history around it", async () => {
   const target = (await bob.api.history(conv, { limit: 200 })).results.find((m) => m.body === "fixed");
   for (let n = 0; n < 32; n += 1) await bob.api.postMessage(conv, { id: `fill-${n}-${Date.now()}`, body: `filler ${n}` });
@@ -269,6 +296,46 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
   await bob.recall(bobSeen.find((m) => m.body === "never mind").id);
   await until(() => row(conv).preview === "Bob recalled a message", 5000, "recalled preview");
   list.onUnload();
+});
+
+test("group chat: '@' opens the member picker; mentions go as user ids, @all only for owners and admins", async () => {
+  const lunch = (await appDef.chat.api.conversations()).find((c) => c.title === "Lunch club");
+  const room = await page("chat/chat", { id: String(lunch.id) });
+  room.onInput({ detail: { value: "hi" } });
+  assert.deepEqual(room.data.picker, [], "no picker without an @");
+  room.onInput({ detail: { value: "hi @" } });
+  // A plain member: the others, no "All members".
+  assert.deepEqual(room.data.picker, [{ id: cfg.users.bob.id, name: "Bob" }]);
+  room.onPickMention(tap({ id: cfg.users.bob.id }));
+  assert.equal(room.data.draft, "hi @Bob ");
+  assert.deepEqual(room.data.picker, []);
+  room.onInput({ detail: { value: "hi @Bob see you" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "hi @Bob see you"), 5000, "bob gets the mention");
+  const mention = bobSeen.find((m) => m.body === "hi @Bob see you");
+  assert.deepEqual([mention.mentions, mention.mention_all], [[cfg.users.bob.id], false]);
+  assert.equal((await bob.api.conversation(lunch.id)).mentioned, true);
+  // A mention deleted from the draft is not sent.
+  room.onInput({ detail: { value: "@" } });
+  room.onPickMention(tap({ id: cfg.users.bob.id }));
+  room.onInput({ detail: { value: "changed my mind" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "changed my mind"), 5000, "plain message");
+  assert.deepEqual(bobSeen.find((m) => m.body === "changed my mind").mentions, []);
+  room.onUnload();
+
+  // The owner of a group may mention everyone.
+  const book = await appDef.chat.api.createGroup({ name: "Book club", members: [cfg.users.bob.id], isPublic: false });
+  const owned = await page("chat/chat", { id: String(book.conversation) });
+  owned.onInput({ detail: { value: "@" } });
+  assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }, { id: cfg.users.bob.id, name: "Bob" }]);
+  owned.onPickMention(tap({ id: "all" }));
+  owned.onInput({ detail: { value: "@all meeting at 8" } });
+  owned.onSend();
+  await until(() => bobSeen.some((m) => m.body === "@all meeting at 8"), 5000, "bob gets @all");
+  assert.equal(bobSeen.find((m) => m.body === "@all meeting at 8").mention_all, true);
+  await until(() => owned.data.messages.some((m) => m.mine && m.body === "@all meeting at 8"), 5000, "own @all shown");
+  owned.onUnload();
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {

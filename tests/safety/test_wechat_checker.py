@@ -5,6 +5,9 @@ import time
 import pytest
 from django.core.cache import cache
 
+from chat.models import Conversation, Message
+from chat.services.conversations import conversation_robot_ensure
+from chat.services.messages import message_send
 from happychat.errors import ContentBlocked
 from safety.services import text_filter
 from tests.wechat_stub import APP_ID, APP_SECRET, fake_wechat
@@ -94,8 +97,13 @@ def test_version_2_verdict_risky_is_blocked(wechat):
     assert text_filter(text="looks harmless", field="message") == "looks harmless"
 
 
-FAILURES = [(200, {"errcode": 0}, 3.0), (500, "oops", 0), (200, {"errcode": -1}, 0)]
-FAILURE_IDS = ["timeout", "server-error", "busy"]
+FAILURES = [
+    (200, {"errcode": 0}, 3.0),
+    (500, "oops", 0),
+    (200, {"errcode": -1}, 0),
+    (200, {"errcode": 45009, "errmsg": "reach max api daily quota limit"}, 0),
+]
+FAILURE_IDS = ["timeout", "server-error", "busy", "rate-limit"]
 
 
 @pytest.mark.parametrize("answer", FAILURES, ids=FAILURE_IDS)
@@ -119,3 +127,23 @@ def test_unconfigured_app_fails_open(wechat, settings):
     settings.WECHAT_APP_ID = ""
     assert text_filter(text="hello", field="message") == "hello"
     assert wechat.requests == []
+
+
+def test_a_message_send_goes_through_the_check_and_stores_nothing_when_refused(
+    wechat, settings, user
+):
+    chat = conversation_robot_ensure(user=user)
+    with pytest.raises(ContentBlocked):
+        message_send(sender=user, conversation_id=chat.pk, client_id="w1", body="a risky one")
+    settings.SAFETY_FAIL_CLOSED = True
+    wechat.sec_check_answer = (500, "oops", 0)
+    with pytest.raises(ContentBlocked):
+        message_send(sender=user, conversation_id=chat.pk, client_id="w2", body="hello")
+    assert not Message.objects.exists()
+    assert Conversation.objects.get(pk=chat.pk).last_seq == 0
+    wechat.sec_check_answer = None  # WeChat answers again: the same text is stored
+    _message, created = message_send(
+        sender=user, conversation_id=chat.pk, client_id="w2", body="hello"
+    )
+    assert created
+    assert Message.objects.get().body == "hello"

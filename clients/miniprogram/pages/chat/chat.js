@@ -3,7 +3,8 @@
 // wx.downloadFile with the token, as uploads are private to the conversation's members).
 // Recalled messages are tombstones, edited ones carry a mark, replies quote their original
 // (tap to jump), system messages are chips. Long-press a message: reply, react, edit,
-// recall (docs/protocol.md §12).
+// recall (docs/protocol.md §12). In groups, typing "@" opens a member picker; mentions go
+// as user ids ("@all" for owners and admins).
 const app = getApp();
 const EMOJI = ["😀", "😂", "😍", "👍", "🙏", "🎉", "❤️", "😢", "😮", "👋"];
 // What wx.openDocument can show.
@@ -35,6 +36,7 @@ Page({
     emoji: EMOJI,
     showEmoji: false,
     replyTo: null,
+    picker: [], // the member picker after "@": [{id, name}], id "all" for everyone
     scrollTo: "bottom",
     error: "",
   },
@@ -44,6 +46,9 @@ Page({
     this.byId = new Map(); // message id → folded message shown
     this.names = new Map(); // user id → name, for system messages
     this.images = new Map(); // attachment url → temp file path
+    this.members = []; // groups: [{id, name}] of the other members, for the "@" picker
+    this.canMentionAll = false;
+    this.picked = new Map(); // user id (or "all") → the "@name" put in the draft
     const chat = app.client();
     this.off = [
       chat.on("message", ({ message }) => {
@@ -61,8 +66,12 @@ Page({
       wx.setNavigationBarTitle({ title: conversation.title || "Chat" });
       if (conversation.peer) this.names.set(conversation.peer.id, conversation.peer.remark || conversation.peer.nickname);
       if (conversation.kind === "group" && conversation.group) {
+        const me = this.me();
         for (const member of await chat.api.groupMembers(conversation.group)) {
-          this.names.set(member.user.id, member.alias || member.user.remark || member.user.nickname);
+          const name = member.alias || member.user.remark || member.user.nickname;
+          this.names.set(member.user.id, name);
+          if (me && member.user.id === me.id) this.canMentionAll = member.role !== "member";
+          else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
         }
       }
       // client.history remembers the messages, so later recalls and edits fold into them.
@@ -150,6 +159,7 @@ Page({
   /** Show stored messages (new ones once each, changed ones replaced), in seq order. */
   add(messages) {
     let rows = this.data.messages;
+    const newestBefore = rows.length ? rows[rows.length - 1].seq : 0;
     let changed = false;
     for (const m of messages) {
       if (m.kind === "recall" || m.kind === "edit" || m.kind === "reaction") continue;
@@ -163,7 +173,9 @@ Page({
     }
     if (!changed) return;
     rows.sort((a, b) => a.seq - b.seq);
-    this.setData({ messages: rows });
+    const newest = rows.length ? rows[rows.length - 1].seq : 0;
+    // Something newer than what was shown: follow it (older pages and changes stay put).
+    this.setData(newest > newestBefore ? { messages: rows, scrollTo: `m${newest}` } : { messages: rows });
     for (const m of messages) {
       if (m.attachment && m.attachment.kind === "image" && !m.recalled) this.loadImage(m.id, m.attachment.thumbnail_url);
     }
@@ -199,8 +211,45 @@ Page({
   },
 
   onInput(e) {
-    this.setData({ draft: e.detail.value });
+    const value = e.detail.value;
+    const typedAt = value.endsWith("@") && value.length > this.data.draft.length;
+    this.setData({ draft: value });
     app.client().typing(this.conversation);
+    if (typedAt && this.kind === "group") this.openPicker();
+  },
+
+  /** The "@" picker: the other members, and everyone for an owner or admin. */
+  openPicker() {
+    const everyone = this.canMentionAll ? [{ id: "all", name: "All members" }] : [];
+    this.setData({ picker: everyone.concat(this.members) });
+  },
+
+  onPickMention(e) {
+    const raw = e.currentTarget.dataset.id;
+    const id = String(raw) === "all" ? "all" : Number(raw);
+    const choice = this.data.picker.find((p) => p.id === id);
+    if (!choice) return;
+    const text = id === "all" ? "@all" : `@${choice.name}`;
+    this.picked.set(id, text);
+    // The "@" just typed becomes the mention.
+    const draft = this.data.draft.endsWith("@") ? this.data.draft.slice(0, -1) : this.data.draft;
+    this.setData({ draft: `${draft}${text} `, picker: [] });
+  },
+
+  onClosePicker() {
+    this.setData({ picker: [] });
+  },
+
+  /** Mentions still in the text (one deleted from the draft is no longer sent). */
+  mentionsIn(body) {
+    const mentions = [];
+    let mentionAll = false;
+    for (const [id, text] of this.picked) {
+      if (!body.includes(text)) continue;
+      if (id === "all") mentionAll = true;
+      else mentions.push(id);
+    }
+    return { mentions: mentions.length ? mentions : null, mentionAll };
   },
 
   onToggleEmoji() {
@@ -215,12 +264,25 @@ Page({
     const body = this.data.draft.trim();
     if (!body) return;
     const replyTo = this.data.replyTo ? this.data.replyTo.id : null;
-    app.client().send({ conversation: this.conversation, body, replyTo });
-    this.setData({ draft: "", showEmoji: false, replyTo: null });
+    const { mentions, mentionAll } = this.mentionsIn(body);
+    app.client().send({ conversation: this.conversation, body, replyTo, mentions, mentionAll });
+    this.picked.clear();
+    this.setData({ draft: "", showEmoji: false, replyTo: null, picker: [] });
   },
 
-  onRetry(e) {
-    app.client().retry(e.currentTarget.dataset.id);
+  /** A message the server refused stays in the outbox until the user retries or deletes it. */
+  async onRetry(e) {
+    const { id } = e.currentTarget.dataset;
+    let tapIndex;
+    try {
+      ({ tapIndex } = await new Promise((resolve, reject) =>
+        wx.showActionSheet({ itemList: ["Send again", "Delete"], success: resolve, fail: reject }),
+      ));
+    } catch {
+      return; // dismissed: it stays, marked failed
+    }
+    if (tapIndex === 0) app.client().retry(id);
+    else app.client().discard(id);
   },
 
   onCancelReply() {
