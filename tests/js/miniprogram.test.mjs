@@ -93,6 +93,55 @@ test("friends page: lists requests, accepting makes a friend", async () => {
   assert.ok(conv > 0);
 });
 
+test("friends page: find people and ask them with a note; decline; refusals are shown and change nothing", async () => {
+  const carol = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.carol.token });
+  const dave = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.dave.token });
+  const friends = await page("friends/friends");
+  await friends.onShow();
+  const result = (username) => friends.data.results.find((r) => r.username === username);
+
+  friends.onQuery({ detail: { value: " carol " } });
+  await friends.onSearch();
+  assert.deepEqual(friends.data.results.map((r) => [r.username, r.state]), [["carol", "add"]]);
+  await friends.onAdd(tap({ id: cfg.users.carol.id })); // the note dialog is cancelled: nothing sent
+  assert.equal((await carol.api.friendRequests()).length, 0);
+  wx.answers.modal.push({ confirm: true, content: " lunch sometime? " });
+  await friends.onAdd(tap({ id: cfg.users.carol.id }));
+  assert.equal(friends.data.error, "");
+  assert.equal(result("carol").state, "asked");
+  const [asked] = await carol.api.friendRequests();
+  assert.deepEqual([asked.from.id, asked.message, asked.status], [me.id, "lunch sometime?", "pending"]);
+  // Asking again: the server's reason is shown, and there is still one request.
+  wx.answers.modal.push({ confirm: true, content: "" });
+  await friends.onAdd(tap({ id: cfg.users.carol.id }));
+  assert.match(friends.data.error, /./);
+  assert.equal(friends.data.busy, false);
+  assert.equal((await carol.api.friendRequests()).length, 1);
+
+  friends.onQuery({ detail: { value: "bob" } });
+  await friends.onSearch();
+  assert.equal(result("bob").state, "friend");
+  friends.onQuery({ detail: { value: "nobody-by-this-name" } });
+  await friends.onSearch();
+  assert.deepEqual([friends.data.results, friends.data.searched], [[], true]);
+  friends.onQuery({ detail: { value: "  " } });
+  await friends.onSearch();
+  assert.deepEqual([friends.data.results, friends.data.searched], [[], false]);
+
+  // Declining dave's request; accepting it afterwards is refused with a reason.
+  await dave.api.sendFriendRequest(me.id, "hi from dave");
+  await friends.onShow();
+  const request = friends.data.requests.find((r) => r.name === "Dave" || r.message === "hi from dave");
+  await friends.onDecline(tap({ id: request.id }));
+  assert.equal(friends.data.error, "");
+  assert.equal(friends.data.requests.length, 0);
+  assert.equal((await dave.api.friendRequests()).find((r) => r.id === request.id).status, "rejected");
+  await friends.onAccept(tap({ id: request.id }));
+  assert.match(friends.data.error, /./);
+  assert.ok(!friends.data.friends.some((f) => f.username === "dave"));
+  assert.ok(!(await dave.api.friends()).some((f) => f.id === me.id));
+});
+
 test("conversation list: unread badges from REST, kept current by live messages", async () => {
   await bob.api.postMessage(conv, { id: `mp-1-${Date.now()}`, body: "are you there?" });
   const list = await page("conversations/conversations");
@@ -116,6 +165,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
   // Becoming friends wrote a system message first ("You are now friends"; docs/protocol.md §12).
   assert.deepEqual(room.data.messages.filter((m) => m.kind !== "system").map((m) => m.body), ["are you there?", "hello?"]);
   assert.equal(room.data.messages[0].kind, "system");
+  assert.equal(room.data.maxChars, 5000, "the composer takes what hello.limits allows");
   room.onInput({ detail: { value: "yes, " } });
   room.onEmoji({ currentTarget: { dataset: { emoji: "😀" } } });
   assert.equal(room.data.draft, "yes, 😀");
@@ -197,29 +247,47 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   assert.equal(bobSeen.find((m) => m.body === "replying to fixed").reply_to, fixed.id);
   await until(() => rows().some((m) => m.body === "replying to fixed" && m.quote && m.quote.id === fixed.id), 5000, "own quote");
 
-  wx.answers.actionSheet.push(1); // 👍
+  wx.answers.actionSheet.push(1, 0); // React…, then 👍
   await room.onMessageAction(tap({ id: fixed.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["👍", "❤️", "😂", "😮", "😢", "🙏"]);
   await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 1, 5000, "reaction shown");
   assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "👍", count: 1, mine: true }]);
   await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.some((r) => r.emoji === "👍")), 5000, "bob sees it");
+  // Bob adds ❤️; tapping it adds mine, tapping my 👍 takes it back.
+  await bob.react(fixed.id, "❤️", true);
+  await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 2, 5000, "bob's heart shown");
+  await room.onReaction(tap({ id: fixed.id, emoji: "❤️", mine: false }));
+  await room.onReaction(tap({ id: fixed.id, emoji: "👍", mine: true }));
+  assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "❤️", count: 2, mine: true }]);
+  await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.length === 1 && t.reactions[0].count === 2), 5000, "bob sees both");
+  wx.answers.actionSheet.push(2); // Copy
+  await room.onMessageAction(tap({ id: fixed.id }));
+  assert.equal(wx.clipboard, "fixed");
 
   room.onInput({ detail: { value: "my message" } });
   room.onSend();
   await until(() => rows().some((m) => m.mine && m.body === "my message"), 5000, "own message");
   const mine = rows().find((m) => m.mine && m.body === "my message");
-  wx.answers.actionSheet.push(3); // Reply, 👍, ❤️, Edit, Recall
+  wx.answers.actionSheet.push(3); // Reply, React…, Copy, Edit, Recall
   wx.answers.modal.push({ confirm: true, content: "my edited message" });
   await room.onMessageAction(tap({ id: mine.id }));
-  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️", "Edit", "Recall"]);
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy", "Edit", "Recall"]);
   assert.equal(rows().find((m) => m.id === mine.id).body, "my edited message");
   assert.equal(rows().find((m) => m.id === mine.id).edited, true);
   wx.answers.actionSheet.push(4);
   await room.onMessageAction(tap({ id: mine.id }));
   assert.equal(rows().find((m) => m.id === mine.id).tombstone, "You recalled a message");
   await until(() => bobChanges.some((t) => t.id === mine.id && t.recalled), 5000, "bob sees the recall");
+  // Past the server's windows (hello.limits), edit and recall are not offered.
+  const limits = appDef.chat.limits;
+  appDef.chat.limits = { ...limits, recall_seconds: 0, edit_seconds: 0 };
+  const replyRow = rows().find((m) => m.mine && m.body === "replying to fixed");
+  await room.onMessageAction(tap({ id: replyRow.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
+  appDef.chat.limits = limits;
   // Bob's messages offer neither edit nor recall.
   await room.onMessageAction(tap({ id: fixed.id })); // dismissed
-  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️"]);
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
 
   // A document picked from a chat: wx.uploadFile sends the temp name, the page the real one.
   const path = join(tmp, "tmp_71c0.pdf");
@@ -335,7 +403,22 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await until(() => bobSeen.some((m) => m.body === "@all meeting at 8"), 5000, "bob gets @all");
   assert.equal(bobSeen.find((m) => m.body === "@all meeting at 8").mention_all, true);
   await until(() => owned.data.messages.some((m) => m.mine && m.body === "@all meeting at 8"), 5000, "own @all shown");
+  // The owner may recall a member's message; the tombstone says who did.
+  const spoiler = await bob.api.postMessage(book.conversation, { id: `sp-${Date.now()}`, body: "spoiler!" });
+  await until(() => owned.data.messages.some((m) => m.id === spoiler.id), 5000, "bob's message shown");
+  wx.answers.actionSheet.push(3); // Reply, React…, Copy, Recall
+  await owned.onMessageAction(tap({ id: spoiler.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy", "Recall"]);
+  await until(() => owned.data.messages.find((m) => m.id === spoiler.id).recalled, 5000, "recalled");
+  assert.equal(owned.data.messages.find((m) => m.id === spoiler.id).tombstone, "You recalled a message from Bob");
+  await until(() => bobChanges.some((t) => t.id === spoiler.id && t.recalled), 5000, "bob sees the recall");
   owned.onUnload();
+  // A plain member is not offered a recall of someone else's message.
+  const again = await page("chat/chat", { id: String(lunch.id) });
+  const bobs = again.data.messages.find((m) => !m.mine && m.kind === "text");
+  await again.onMessageAction(tap({ id: bobs.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
+  again.onUnload();
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {
