@@ -421,6 +421,34 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   again.onUnload();
 });
 
+test("conversation list search: messages found with highlights; a result opens the chat at that message", async () => {
+  const list = await page("conversations/conversations");
+  await list.onShow();
+  list.onQuery({ detail: { value: "answering" } });
+  await list.onSearch();
+  assert.equal(list.data.searched, true);
+  const [found] = list.data.results;
+  assert.equal(list.data.results.length, 1);
+  assert.deepEqual([found.conversation, found.title, found.sender], [conv, "Bob", "Bob"]);
+  assert.ok(found.snippet.some((part) => part.hit && /answering/i.test(part.text)), JSON.stringify(found.snippet));
+  // A recalled message is never found; nothing found says so.
+  list.onQuery({ detail: { value: "spoiler" } });
+  await list.onSearch();
+  assert.deepEqual([list.data.results, list.data.searched], [[], true]);
+  list.onClearSearch();
+  assert.deepEqual([list.data.query, list.data.results, list.data.searched], ["", [], false]);
+
+  // Open the result: the chat loads the newest page, then the history around the hit.
+  await list.onOpenResult(tap({ conversation: found.conversation, seq: found.seq }));
+  assert.equal(lastCall("navigateTo").url, `/pages/chat/chat?id=${conv}&seq=${found.seq}`);
+  const room = await page("chat/chat", { id: String(conv), seq: String(found.seq) });
+  assert.ok(room.data.messages.some((m) => m.seq === found.seq && m.body === "answering you"));
+  assert.equal(room.data.scrollTo, `m${found.seq}`);
+  assert.ok(room.data.messages.at(-1).seq > found.seq + 30, "the newest messages are there too");
+  room.onUnload();
+  list.onUnload();
+});
+
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {
   const mePage = await page("me/me");
   await mePage.onShow();

@@ -91,6 +91,8 @@ Page({
       const page = await chat.history(this.conversation, { limit: 30 });
       this.add(page.results);
       chat.setCursor(this.conversation, conversation.last_seq);
+      // Opened from a search result: show that message with its context.
+      if (Number(query.seq) > 0) await this.jump(Number(query.seq));
     } catch (err) {
       this.setData({ error: err.detail || "Could not load this conversation." });
     }
@@ -373,8 +375,12 @@ Page({
   },
 
   /** Jump to a reply's original, loading the history around it when it is not shown yet. */
-  async onQuote(e) {
-    const seq = Number(e.currentTarget.dataset.seq);
+  onQuote(e) {
+    return this.jump(Number(e.currentTarget.dataset.seq));
+  },
+
+  /** Show message `seq`: loaded around it when it is not shown yet, then scrolled to. */
+  async jump(seq) {
     if (!this.data.messages.some((m) => m.seq === seq)) {
       try {
         const page = await app.client().history(this.conversation, { around: seq, limit: 30 });
