@@ -297,6 +297,25 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   await until(() => bobSeen.some((m) => m.kind === "file" && m.attachment.name === "minutes.pdf"), 8000, "bob gets the file");
   assert.equal(lastCall("uploadFile").filePath, path);
   await until(() => rows().some((m) => m.mine && m.file && m.file.name === "minutes.pdf"), 5000, "own file shown");
+  // Too big (hello.limits.file_max_bytes): refused before uploading anything.
+  const uploads = () => wx.calls.filter((c) => c.api === "uploadFile").length;
+  const uploadsBefore = uploads();
+  wx.chooseFile = { path, name: "huge.pdf", size: 20 * 1024 * 1024 + 1 };
+  await room.onChooseFile();
+  assert.equal(lastCall("showToast").title, "Files can be at most 20.0 MB");
+  assert.equal(uploads(), uploadsBefore);
+  // A type the server does not take: its reason is shown, and nothing is sent.
+  const exe = join(tmp, "tmp_9a.exe");
+  writeFileSync(exe, "MZ\x90\x00 not a document");
+  wx.chooseFile = { path: exe, name: "setup.exe" };
+  const filesBefore = bobSeen.filter((m) => m.kind === "file").length;
+  await room.onChooseFile();
+  assert.equal(uploads(), uploadsBefore + 1);
+  assert.match(lastCall("showToast").title, /./);
+  assert.notEqual(lastCall("showToast").title, "The file was not sent", "the server's reason, not a generic one");
+  assert.deepEqual(appDef.chat.pending(conv), []);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(bobSeen.filter((m) => m.kind === "file").length, filesBefore);
   room.onUnload();
 });
 

@@ -340,6 +340,12 @@ Page({
     } catch {
       return; // cancelled
     }
+    const max = app.client().limits.file_max_bytes;
+    if (file.size > max) {
+      // Not worth uploading only to be refused (the server checks again).
+      wx.showToast({ title: `Files can be at most ${fileSize(max)}`, icon: "none" });
+      return;
+    }
     try {
       // wx.uploadFile names the part after the temp file: pass the real name along.
       await app.client().sendFile({ conversation: this.conversation, file: file.path, filename: file.name, preview: file.name });
