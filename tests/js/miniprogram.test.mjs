@@ -468,6 +468,16 @@ test("conversation list search: messages found with highlights; a result opens t
   list.onUnload();
 });
 
+test("chat room: the remark you gave someone names their live messages too (live frames carry no remark)", async () => {
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "Bobby");
+  const room = await page("chat/chat", { id: String(conv) });
+  bob.send({ conversation: conv, body: "who am I?" });
+  await until(() => room.data.messages.some((m) => m.body === "who am I?"), 5000, "live message");
+  assert.equal(room.data.messages.find((m) => m.body === "who am I?").sender, "Bobby");
+  room.onUnload();
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "");
+});
+
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {
   const mePage = await page("me/me");
   await mePage.onShow();

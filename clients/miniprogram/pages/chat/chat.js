@@ -81,7 +81,7 @@ Page({
       if (conversation.kind === "group" && conversation.group) {
         const me = this.me();
         for (const member of await chat.api.groupMembers(conversation.group)) {
-          const name = member.alias || member.user.remark || member.user.nickname;
+          const name = member.user.remark || member.alias || member.user.nickname;
           this.names.set(member.user.id, name);
           if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
           else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
@@ -146,8 +146,9 @@ Page({
   row(m) {
     const me = this.me();
     const mine = Boolean(me && m.sender.id === me.id);
-    const sender = m.sender.remark || m.sender.nickname;
-    if (!mine) this.names.set(m.sender.id, this.names.get(m.sender.id) || sender);
+    // The name you gave them, else their alias in this group (from the members), else theirs.
+    const sender = m.sender.remark || this.names.get(m.sender.id) || m.sender.nickname;
+    if (!mine && !this.names.has(m.sender.id)) this.names.set(m.sender.id, sender);
     const attachment = m.recalled ? null : m.attachment;
     const file = attachment && attachment.kind === "file" ? attachment : null;
     const quote = m.reply && {
