@@ -342,9 +342,10 @@ CHAT_READ_RATE = env.float("CHAT_READ_RATE", default=10.0)
 CHAT_READ_BURST = env.float("CHAT_READ_BURST", default=30.0)
 # Socket writes (sends, reads) waiting in one process before new ones get `busy`.
 CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
-# Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
-# contend with the event loop for the GIL and slow deliveries: scale out with processes.
-CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
+# Threads committing socket writes on PostgreSQL (SQLite always uses one), each serving one
+# lane of conversations (chat/writer.py). A send is one round trip there, so two overlap
+# the wait; more contend with the event loop for the GIL: scale out with processes.
+CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=2)
 # How long after sending a sender may recall (seconds), and edit a text message.
 CHAT_RECALL_SECONDS = env.int("CHAT_RECALL_SECONDS", default=120)
 CHAT_EDIT_SECONDS = env.int("CHAT_EDIT_SECONDS", default=86400)
