@@ -297,6 +297,25 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   await until(() => bobSeen.some((m) => m.kind === "file" && m.attachment.name === "minutes.pdf"), 8000, "bob gets the file");
   assert.equal(lastCall("uploadFile").filePath, path);
   await until(() => rows().some((m) => m.mine && m.file && m.file.name === "minutes.pdf"), 5000, "own file shown");
+  // Too big (hello.limits.file_max_bytes): refused before uploading anything.
+  const uploads = () => wx.calls.filter((c) => c.api === "uploadFile").length;
+  const uploadsBefore = uploads();
+  wx.chooseFile = { path, name: "huge.pdf", size: 20 * 1024 * 1024 + 1 };
+  await room.onChooseFile();
+  assert.equal(lastCall("showToast").title, "Files can be at most 20.0 MB");
+  assert.equal(uploads(), uploadsBefore);
+  // A type the server does not take: its reason is shown, and nothing is sent.
+  const exe = join(tmp, "tmp_9a.exe");
+  writeFileSync(exe, "MZ\x90\x00 not a document");
+  wx.chooseFile = { path: exe, name: "setup.exe" };
+  const filesBefore = bobSeen.filter((m) => m.kind === "file").length;
+  await room.onChooseFile();
+  assert.equal(uploads(), uploadsBefore + 1);
+  assert.match(lastCall("showToast").title, /./);
+  assert.notEqual(lastCall("showToast").title, "The file was not sent", "the server's reason, not a generic one");
+  assert.deepEqual(appDef.chat.pending(conv), []);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(bobSeen.filter((m) => m.kind === "file").length, filesBefore);
   room.onUnload();
 });
 
@@ -419,6 +438,44 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await again.onMessageAction(tap({ id: bobs.id })); // dismissed
   assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
   again.onUnload();
+});
+
+test("conversation list search: messages found with highlights; a result opens the chat at that message", async () => {
+  const list = await page("conversations/conversations");
+  await list.onShow();
+  list.onQuery({ detail: { value: "answering" } });
+  await list.onSearch();
+  assert.equal(list.data.searched, true);
+  const [found] = list.data.results;
+  assert.equal(list.data.results.length, 1);
+  assert.deepEqual([found.conversation, found.title, found.sender], [conv, "Bob", "Bob"]);
+  assert.ok(found.snippet.some((part) => part.hit && /answering/i.test(part.text)), JSON.stringify(found.snippet));
+  // A recalled message is never found; nothing found says so.
+  list.onQuery({ detail: { value: "spoiler" } });
+  await list.onSearch();
+  assert.deepEqual([list.data.results, list.data.searched], [[], true]);
+  list.onClearSearch();
+  assert.deepEqual([list.data.query, list.data.results, list.data.searched], ["", [], false]);
+
+  // Open the result: the chat loads the newest page, then the history around the hit.
+  await list.onOpenResult(tap({ conversation: found.conversation, seq: found.seq }));
+  assert.equal(lastCall("navigateTo").url, `/pages/chat/chat?id=${conv}&seq=${found.seq}`);
+  const room = await page("chat/chat", { id: String(conv), seq: String(found.seq) });
+  assert.ok(room.data.messages.some((m) => m.seq === found.seq && m.body === "answering you"));
+  assert.equal(room.data.scrollTo, `m${found.seq}`);
+  assert.ok(room.data.messages.at(-1).seq > found.seq + 30, "the newest messages are there too");
+  room.onUnload();
+  list.onUnload();
+});
+
+test("chat room: the remark you gave someone names their live messages too (live frames carry no remark)", async () => {
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "Bobby");
+  const room = await page("chat/chat", { id: String(conv) });
+  bob.send({ conversation: conv, body: "who am I?" });
+  await until(() => room.data.messages.some((m) => m.body === "who am I?"), 5000, "live message");
+  assert.equal(room.data.messages.find((m) => m.body === "who am I?").sender, "Bobby");
+  room.onUnload();
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "");
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {

@@ -81,7 +81,7 @@ Page({
       if (conversation.kind === "group" && conversation.group) {
         const me = this.me();
         for (const member of await chat.api.groupMembers(conversation.group)) {
-          const name = member.alias || member.user.remark || member.user.nickname;
+          const name = member.user.remark || member.alias || member.user.nickname;
           this.names.set(member.user.id, name);
           if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
           else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
@@ -91,6 +91,8 @@ Page({
       const page = await chat.history(this.conversation, { limit: 30 });
       this.add(page.results);
       chat.setCursor(this.conversation, conversation.last_seq);
+      // Opened from a search result: show that message with its context.
+      if (Number(query.seq) > 0) await this.jump(Number(query.seq));
     } catch (err) {
       this.setData({ error: err.detail || "Could not load this conversation." });
     }
@@ -144,8 +146,9 @@ Page({
   row(m) {
     const me = this.me();
     const mine = Boolean(me && m.sender.id === me.id);
-    const sender = m.sender.remark || m.sender.nickname;
-    if (!mine) this.names.set(m.sender.id, this.names.get(m.sender.id) || sender);
+    // The name you gave them, else their alias in this group (from the members), else theirs.
+    const sender = m.sender.remark || this.names.get(m.sender.id) || m.sender.nickname;
+    if (!mine && !this.names.has(m.sender.id)) this.names.set(m.sender.id, sender);
     const attachment = m.recalled ? null : m.attachment;
     const file = attachment && attachment.kind === "file" ? attachment : null;
     const quote = m.reply && {
@@ -338,6 +341,12 @@ Page({
     } catch {
       return; // cancelled
     }
+    const max = app.client().limits.file_max_bytes;
+    if (file.size > max) {
+      // Not worth uploading only to be refused (the server checks again).
+      wx.showToast({ title: `Files can be at most ${fileSize(max)}`, icon: "none" });
+      return;
+    }
     try {
       // wx.uploadFile names the part after the temp file: pass the real name along.
       await app.client().sendFile({ conversation: this.conversation, file: file.path, filename: file.name, preview: file.name });
@@ -373,8 +382,12 @@ Page({
   },
 
   /** Jump to a reply's original, loading the history around it when it is not shown yet. */
-  async onQuote(e) {
-    const seq = Number(e.currentTarget.dataset.seq);
+  onQuote(e) {
+    return this.jump(Number(e.currentTarget.dataset.seq));
+  },
+
+  /** Show message `seq`: loaded around it when it is not shown yet, then scrolled to. */
+  async jump(seq) {
     if (!this.data.messages.some((m) => m.seq === seq)) {
       try {
         const page = await app.client().history(this.conversation, { around: seq, limit: 30 });
