@@ -62,6 +62,9 @@ from happychat.validators import MAX_ID
 
 logger = logging.getLogger("happychat.consumer")
 
+# Every write of these is inside their own transaction.atomic() (chat/writer.py).
+writer.self_contained(message_send, conversation_mark_read)
+
 # Offences before a socket is closed with 4029, and how fast they are forgiven.
 MAX_BAD_FRAMES = 20  # unparsable, unknown or invalid frames
 BAD_FRAMES_FORGIVEN_PER_SECOND = 1 / 60
@@ -489,6 +492,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
+    async def forward(self, text: str) -> None:
+        """Send a frame encoded by the publisher: the channel-layer handlers' path to the
+        socket, once per delivered frame, so straight to the ASGI send."""
+        if not self.closing:
+            await self.base_send({"type": "websocket.send", "text": text})
+
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
             await self.send_hello()
@@ -716,16 +725,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         if event["origin"] != self.channel_name and event["conversation"] in self.subscriptions:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_read(self, event: dict[str, Any]) -> None:
         if event["origin"] != self.channel_name:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         uid = event["user"]
         if self.user is not None and uid != self.user.pk and uid not in self.hidden:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         uid = event["user"]
@@ -737,7 +746,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             and self.presence_seen.get(uid) != event["online"]
         ):
             self.presence_seen[uid] = event["online"]
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_visibility(self, event: dict[str, Any]) -> None:
         """A block between this user and another began or ended (chat.events)."""
@@ -761,7 +770,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.subscribe(event["subscribe"])
         if "unsubscribe" in event:
             await self.unsubscribe(event["unsubscribe"])
-        await self.send(text_data=event["frame"])
+        await self.forward(event["frame"])
 
     async def chat_resync(self, event: dict[str, Any]) -> None:
         """The channel layer may have dropped events (Redis was away): a revocation that
