@@ -401,6 +401,12 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
 test("group chat: '@' opens the member picker; mentions go as user ids, @all only for owners and admins", async () => {
   const lunch = (await appDef.chat.api.conversations()).find((c) => c.title === "Lunch club");
   const room = await page("chat/chat", { id: String(lunch.id) });
+  // System messages are chips in your words, from their data.
+  assert.deepEqual(room.data.messages.filter((m) => m.kind === "system").map((m) => m.system), [
+    'Bob created the group "Lunch club"',
+    'Bob renamed the group to "Lunch club 🍜"',
+    'Bob renamed the group to "Lunch club"',
+  ]);
   room.onInput({ detail: { value: "hi" } });
   assert.deepEqual(room.data.picker, [], "no picker without an @");
   room.onInput({ detail: { value: "hi @" } });
@@ -427,6 +433,7 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   // The owner of a group may mention everyone.
   const book = await appDef.chat.api.createGroup({ name: "Book club", members: [cfg.users.bob.id], isPublic: false });
   const owned = await page("chat/chat", { id: String(book.conversation) });
+  assert.deepEqual(owned.data.messages.map((m) => m.system), ['You created the group "Book club"']);
   owned.onInput({ detail: { value: "@" } });
   assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }, { id: cfg.users.bob.id, name: "Bob" }]);
   owned.onPickMention(tap({ id: "all" }));
