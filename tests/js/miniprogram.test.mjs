@@ -451,6 +451,14 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await until(() => owned.data.messages.find((m) => m.id === spoiler.id).recalled, 5000, "recalled");
   assert.equal(owned.data.messages.find((m) => m.id === spoiler.id).tombstone, "You recalled a message from Bob");
   await until(() => bobChanges.some((t) => t.id === spoiler.id && t.recalled), 5000, "bob sees the recall");
+  // Bob leaves while the room is open: a chip says so, and the picker no longer offers him.
+  await bob.api.leaveGroup(book.id);
+  await until(() => owned.data.messages.some((m) => m.system === "Bob left the group"), 5000, "left chip");
+  await until(() => owned.members.length === 0, 5000, "members reloaded");
+  owned.onInput({ detail: { value: "anyone? @" } });
+  assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }]);
+  owned.onClosePicker();
+  assert.deepEqual(owned.data.picker, []);
   owned.onUnload();
   // A plain member is not offered a recall of someone else's message.
   const again = await page("chat/chat", { id: String(lunch.id) });
