@@ -247,6 +247,11 @@ class MeAvatarApi(APIView):
                 description="`file` missing or not an image (errors under `file`); "
                 "the old avatar stays.",
             ),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="`busy` (`retryable: true`): the file storage is unreachable; "
+                "the old avatar stays. Retry.",
+            ),
         },
         description="Replace the own avatar with the uploaded image (multipart `file`): the "
         "same as PATCH `me/` with `avatar`, for clients that can only POST files "

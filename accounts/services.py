@@ -35,6 +35,7 @@ from happychat.errors import (
     ValidationFailed,
 )
 from happychat.images import avatar_image
+from happychat.media import delete_stored_on_commit, storage_writes
 from happychat.validators import text_problem
 from safety.services import text_filter
 
@@ -303,17 +304,17 @@ def user_profile_update(
     if errors:
         raise ValidationFailed(_("Some fields are invalid."), errors=errors)
 
-    old_avatar_name = user.avatar.name if user.avatar else ""
+    old_avatar_name = (user.avatar.name or "") if user.avatar else ""
     with transaction.atomic():
         for field, value in changes.items():
             setattr(user, field, value)
         update_fields = list(changes)
         if new_avatar is not None:
-            user.avatar.save(new_avatar.name or "avatar", new_avatar, save=False)
+            with storage_writes():
+                user.avatar.save(new_avatar.name or "avatar", new_avatar, save=False)
             update_fields.append("avatar")
         if update_fields:
             user.save(update_fields=update_fields)
-        if new_avatar is not None and old_avatar_name:
-            storage = user.avatar.storage
-            transaction.on_commit(lambda: storage.delete(old_avatar_name))
+        if new_avatar is not None:
+            delete_stored_on_commit(user.avatar.storage, [old_avatar_name])
     return user

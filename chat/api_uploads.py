@@ -81,6 +81,11 @@ class UploadCreateApi(APIView):
                 ],
             ),
             429: OpenApiResponse(description="Too many uploads; retry later."),
+            503: OpenApiResponse(
+                UploadErrorSchema,
+                description="`busy` (`retryable: true`): too many images being decoded, or "
+                "the file storage is unreachable. Nothing is stored; retry.",
+            ),
         },
         summary="Upload an image: verified, re-encoded without metadata, with a thumbnail.",
     )

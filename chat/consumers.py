@@ -30,7 +30,7 @@ from accounts.serializers import user_payload
 from chat import events as chat_events
 from chat import presence, selectors, transport, writer
 from chat.serializers import message_payload
-from chat.services.changes import message_edit, message_react, message_recall
+from chat.services.changes import REACTIONS, message_edit, message_react, message_recall
 from chat.services.messages import conversation_mark_read, message_send
 from chat.transport import (
     CLOSE_ABUSE,
@@ -61,6 +61,9 @@ from happychat.errors import (
 from happychat.validators import MAX_ID
 
 logger = logging.getLogger("happychat.consumer")
+
+# Every write of these is inside their own transaction.atomic() (chat/writer.py).
+writer.self_contained(message_send, conversation_mark_read)
 
 # Offences before a socket is closed with 4029, and how fast they are forgiven.
 MAX_BAD_FRAMES = 20  # unparsable, unknown or invalid frames
@@ -97,6 +100,19 @@ def _user_for_token(token: str) -> tuple[Any, str] | None:
     except AuthenticationFailed:
         return None
     return user, auth_token.token_key
+
+
+def limits_payload() -> dict[str, Any]:
+    """The server's limits a client's UI needs to know (docs/protocol.md §2.3 `hello`)."""
+    return {
+        "recall_seconds": settings.CHAT_RECALL_SECONDS,
+        "edit_seconds": settings.CHAT_EDIT_SECONDS,
+        "text_max_chars": settings.CHAT_MAX_BODY_CHARS,
+        "image_max_bytes": settings.UPLOAD_MAX_BYTES,
+        "file_max_bytes": settings.CHAT_FILE_MAX_BYTES,
+        "forward_max": settings.CHAT_FORWARD_MAX,
+        "reactions": list(REACTIONS),
+    }
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -377,6 +393,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "user": user_payload(self.user),
                 "heartbeat": settings.CHAT_HEARTBEAT_SECONDS,
                 "server_time": timezone.now().isoformat(),
+                "limits": limits_payload(),
             }
         )
 
@@ -480,6 +497,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing and not close:
             return
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def forward(self, text: str) -> None:
+        """Send a frame encoded by the publisher: the channel-layer handlers' path to the
+        socket, once per delivered frame, so straight to the ASGI send."""
+        if not self.closing:
+            await self.base_send({"type": "websocket.send", "text": text})
 
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
@@ -714,16 +737,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         if event["origin"] != self.channel_name and event["conversation"] in self.subscriptions:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_read(self, event: dict[str, Any]) -> None:
         if event["origin"] != self.channel_name:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         uid = event["user"]
         if self.user is not None and uid != self.user.pk and uid not in self.hidden:
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         uid = event["user"]
@@ -735,7 +758,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             and self.presence_seen.get(uid) != event["online"]
         ):
             self.presence_seen[uid] = event["online"]
-            await self.send(text_data=event["frame"])
+            await self.forward(event["frame"])
 
     async def chat_visibility(self, event: dict[str, Any]) -> None:
         """A block between this user and another began or ended (chat.events)."""
@@ -759,7 +782,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.subscribe(event["subscribe"])
         if "unsubscribe" in event:
             await self.unsubscribe(event["unsubscribe"])
-        await self.send(text_data=event["frame"])
+        await self.forward(event["frame"])
 
     async def chat_resync(self, event: dict[str, Any]) -> None:
         """The channel layer may have dropped events (Redis was away): a revocation that

@@ -7,6 +7,7 @@ check `access_upload` before answering with the bytes or a short-lived signed UR
 goes through the field's storage, so the local disk and S3 behave the same.
 """
 
+import logging
 import uuid
 from typing import Any, cast
 
@@ -23,8 +24,16 @@ from accounts.models import User
 from chat.models import ConversationMember, Message, Upload
 from happychat.errors import Busy, InvalidAttachment, NotFound
 from happychat.images import EncodedImage, process_image
-from happychat.media import StorageUnavailable, stored_file_response
+from happychat.media import (
+    StorageUnavailable,
+    delete_stored_on_commit,
+    storage_errors,
+    storage_writes,
+    stored_file_response,
+)
 from happychat.validators import id_or_none
+
+logger = logging.getLogger("happychat.uploads")
 
 MAX_SIDE = 4096
 THUMBNAIL_SIDE = 320
@@ -48,10 +57,13 @@ def upload_create(*, owner: User, file: UploadedFile) -> Upload:
         content_type=image.content_type,
         size=len(image.content),
     )
-    # The user's file name is never used: it may carry personal data or path tricks.
-    upload.image.save(_random_name(image), ContentFile(image.content), save=False)
     try:
-        upload.thumbnail.save(_random_name(thumbnail), ContentFile(thumbnail.content), save=False)
+        with storage_writes():
+            # The user's file name is never used: it may carry personal data or path tricks.
+            upload.image.save(_random_name(image), ContentFile(image.content), save=False)
+            upload.thumbnail.save(
+                _random_name(thumbnail), ContentFile(thumbnail.content), save=False
+            )
         with transaction.atomic():
             upload.save()
     except BaseException:
@@ -124,8 +136,9 @@ def document_create(*, owner: User, file: UploadedFile, name: str | None = None)
         content_type=content_type,
         size=file.size,
     )
-    upload.file.save(f"{uuid.uuid4().hex}.{extension}", file, save=False)
     try:
+        with storage_writes():
+            upload.file.save(f"{uuid.uuid4().hex}.{extension}", file, save=False)
         with transaction.atomic():
             upload.save()
     except BaseException:
@@ -145,15 +158,14 @@ def clean_file_name(name: str) -> str:
 
 
 def upload_delete(upload: Upload) -> None:
-    """Delete an upload and, once the transaction commits, its stored files."""
-    names = [(f.storage, f.name) for f in (upload.image, upload.thumbnail, upload.file) if f.name]
+    """Delete an upload's row now and, once the transaction commits, its stored files (image,
+    thumbnail, document) on every storage backend. Callers make sure no message carries
+    it any more (recall lets go of it first); a file that cannot be deleted now is left for
+    `manage.py media_cleanup`."""
+    fields = [f for f in (upload.image, upload.thumbnail, upload.file) if f.name]
     upload.delete()
-
-    def delete_files() -> None:
-        for storage, name in names:
-            storage.delete(name)
-
-    transaction.on_commit(delete_files)
+    for field in fields:
+        delete_stored_on_commit(field.storage, [field.name or ""])
 
 
 def upload_payload(upload: Upload) -> dict[str, Any]:
@@ -242,4 +254,7 @@ def _random_name(encoded: EncodedImage) -> str:
 def _delete_files(upload: Upload) -> None:
     for field in (upload.image, upload.thumbnail, upload.file):
         if field.name:
-            field.storage.delete(field.name)
+            try:
+                field.storage.delete(field.name)
+            except storage_errors():
+                logger.warning("could not delete %s now (media_cleanup will)", field.name)

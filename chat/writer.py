@@ -1,12 +1,18 @@
 """Database work from sockets, off the event loop: group-committed writes and reads.
 
 Writes (send, read) go to one executor: a single thread on SQLite, where writers queue on
-one lock anyway and a thread pool would only add busy-wait sleeps; a small pool on
-PostgreSQL, where senders to different conversations commit in parallel. Reads (sync) use
-the default pool.
+one lock anyway and a thread pool would only add busy-wait sleeps; on PostgreSQL
+CHAT_DB_WRITERS threads, each serving one lane of conversations (conversation id modulo
+the lanes), so senders to different conversations commit in parallel while the writes
+of one conversation stay in order in this process. Reads (sync) use the default pool.
+
+On SQLite the writer never checkpoints the WAL itself (a checkpoint fsyncs the database
+and would stall every send queued behind it): a thread of its own does, once a second,
+without blocking writers (PASSIVE).
 """
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,15 +23,20 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections, transaction
 
+from happychat import events
+
+logger = logging.getLogger("happychat.writer")
+
 MAX_BATCH = 64
 # How often a writer thread checks its connection (age, health): Channels' wrapper does it
 # before and after every call, which on PostgreSQL costs a `SELECT 1` round trip per write.
 CONNECTION_CHECK_SECONDS = 1.0
+CHECKPOINT_SECONDS = 1.0
 _Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
 
 _writer: ThreadPoolExecutor | None = None
 _reserved = 0
-_batchers: dict[asyncio.AbstractEventLoop, "asyncio.Queue[_Job]"] = {}
+_batchers: dict[asyncio.AbstractEventLoop, "list[asyncio.Queue[_Job]]"] = {}
 _batcher_tasks: set["asyncio.Task[None]"] = set()
 
 
@@ -33,9 +44,41 @@ def writer() -> ThreadPoolExecutor:
     """The process's writer executor (created on first use, when settings are loaded)."""
     global _writer
     if _writer is None:
-        workers = 1 if connections["default"].vendor == "sqlite" else settings.CHAT_DB_WRITERS
-        _writer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-writer")
+        sqlite = connections["default"].vendor == "sqlite"
+        _writer = ThreadPoolExecutor(max_workers=_lane_count(), thread_name_prefix="chat-writer")
+        if sqlite:
+            checkpointer = threading.Thread(
+                target=_checkpoint_forever, name="chat-checkpoint", daemon=True
+            )
+            checkpointer.start()
     return _writer
+
+
+def _lane_count() -> int:
+    """Writes in flight at once in this process: one per writer thread."""
+    return 1 if connections["default"].vendor == "sqlite" else max(1, settings.CHAT_DB_WRITERS)
+
+
+_wrote = threading.Event()
+
+
+def _checkpoint_forever() -> None:
+    """Copy the WAL into the database a second after writes, off the writer's path.
+
+    An idle server does nothing here. A failure is logged without its traceback: formatting
+    one parses source (Python 3.11's traceback carets use `ast`), which is not thread-safe
+    there and can break an `ast.parse` running at the same time in another thread.
+    """
+    while True:
+        _wrote.wait()
+        time.sleep(CHECKPOINT_SECONDS)
+        _wrote.clear()
+        try:
+            close_old_connections()
+            with connections["default"].cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as exc:
+            logger.warning("WAL checkpoint failed: %r", exc)
 
 
 def reserve() -> bool:
@@ -70,16 +113,19 @@ async def db_write(func: Any, **kwargs: Any) -> Any:
     result (or error) comes back after the commit, so an `ack` still follows its commit.
     """
     loop = asyncio.get_running_loop()
-    queue = _batchers.get(loop)
-    if queue is None:
+    lanes = _batchers.get(loop)
+    if lanes is None:
         for old in [lp for lp in _batchers if lp.is_closed()]:
             del _batchers[old]
-        queue = _batchers[loop] = asyncio.Queue()
-        task = loop.create_task(_commit_batches(queue))
-        _batcher_tasks.add(task)
-        task.add_done_callback(_batcher_tasks.discard)
+        lanes = _batchers[loop] = [asyncio.Queue() for _ in range(_lane_count())]
+        for queue in lanes:
+            task = loop.create_task(_commit_batches(queue))
+            _batcher_tasks.add(task)
+            task.add_done_callback(_batcher_tasks.discard)
+    conversation = kwargs.get("conversation_id")
+    lane = conversation % len(lanes) if isinstance(conversation, int) else 0
     future: asyncio.Future[Any] = loop.create_future()
-    queue.put_nowait((func, kwargs, future))
+    lanes[lane].put_nowait((func, kwargs, future))
     return await future
 
 
@@ -116,7 +162,16 @@ def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
     if now - getattr(_checked, "at", 0.0) >= CONNECTION_CHECK_SECONDS:
         close_old_connections()
         _checked.at = now
-    results = _run_batch(batch)
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        if connection.connection is not getattr(_checked, "raw", None):
+            # This connection leaves checkpoints to _checkpoint_forever.
+            connection.connection.execute("PRAGMA wal_autocheckpoint=0")
+            _checked.raw = connection.connection
+        _wrote.set()
+    with events.held_publishes():
+        results = _run_batch(batch)
     if any(not ok and _database_error(value) for ok, value in results):
         close_old_connections()
         _checked.at = 0.0
@@ -126,6 +181,18 @@ def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
 def _database_error(exc: BaseException) -> bool:
     # Services turn storage errors into domain errors (`busy`) raised from them.
     return isinstance(exc, DatabaseError) or isinstance(exc.__cause__, DatabaseError)
+
+
+_self_contained: set[Any] = set()
+
+
+def self_contained(*funcs: Any) -> None:
+    """Declare services whose writes all happen inside their own `transaction.atomic()`.
+
+    In a group-committed batch each write runs in a savepoint, so that one refusal undoes
+    only itself; these make their own (a second one would cost two more statements).
+    """
+    _self_contained.update(funcs)
 
 
 def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
@@ -141,8 +208,11 @@ def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
         with transaction.atomic():
             for func, kwargs, _ in batch:
                 try:
-                    with transaction.atomic():
+                    if func in _self_contained:
                         results.append((True, func(**kwargs)))
+                    else:
+                        with transaction.atomic():
+                            results.append((True, func(**kwargs)))
                 except Exception as exc:
                     results.append((False, exc))
     except Exception as exc:

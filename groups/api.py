@@ -218,7 +218,15 @@ class GroupAvatarApi(APIView):
     @extend_schema(
         operation_id="groups_avatar_upload",
         request={"multipart/form-data": AvatarUploadSerializer},
-        responses={200: GroupSerializer, **ERRORS},
+        responses={
+            200: GroupSerializer,
+            **ERRORS,
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="`busy` (`retryable: true`): the file storage is unreachable; "
+                "the old avatar stays. Retry.",
+            ),
+        },
         description="Replace the group's avatar with the uploaded image (multipart `file`; "
         "owner or admin): the same as PATCH `groups/<id>/` with `avatar`, for clients that "
         "can only POST files (a mini-program's `wx.uploadFile`).",

@@ -53,6 +53,7 @@ from happychat.errors import (
     PermissionDenied,
 )
 from happychat.images import avatar_image
+from happychat.media import delete_stored_on_commit, storage_writes
 from happychat.validators import clean_text, require_id
 from safety.services import text_filter
 
@@ -324,11 +325,15 @@ def group_update(
         group.is_public = is_public
         changed.append("is_public")
     if avatar is not UNSET:
+        replaced = group.avatar.name or ""
         if avatar is None:
             group.avatar = ""
         else:
             image = avatar_image(file=avatar)
-            group.avatar.save(image.name or "avatar", image, save=False)
+            with storage_writes():
+                group.avatar.save(image.name or "avatar", image, save=False)
+        # The replaced picture goes once the change is committed (kept on a rollback).
+        delete_stored_on_commit(group.avatar.storage, [replaced])
         changed.append("avatar")
     if not changed:
         raise InvalidInput(_("Nothing to change."))

@@ -15,7 +15,9 @@ Channel-layer groups:
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -57,13 +59,40 @@ def _target_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def _enqueue(groups: list[str], event: dict[str, Any]) -> None:
+    _enqueue_many([(groups, event)])
+
+
+def _enqueue_many(items: list[tuple[list[str], dict[str, Any]]]) -> None:
     loop = asyncio.get_running_loop()
     if loop not in _publishers:
         for old in [lp for lp in _publishers if lp.is_closed()]:
             del _publishers[old]
         queue: _Queue = asyncio.Queue()
         _publishers[loop] = (queue, loop.create_task(_publisher(queue)))
-    _publishers[loop][0].put_nowait((groups, event))
+    put = _publishers[loop][0].put_nowait
+    for item in items:
+        put(item)
+
+
+_held = threading.local()
+
+
+@contextmanager
+def held_publishes() -> Iterator[None]:
+    """Hand what is published inside to the server loop in one go at the end (in order).
+
+    The writer commits many sends at once: one wake-up of the loop for all of their
+    events instead of one each.
+    """
+    held: list[tuple[list[str], dict[str, Any]]] = []
+    _held.items = held
+    try:
+        yield
+    finally:
+        _held.items = None
+        loop = _target_loop()
+        if held and loop is not None:
+            loop.call_soon_threadsafe(_enqueue_many, held)
 
 
 async def _publisher(queue: _Queue) -> None:
@@ -106,7 +135,10 @@ def _group_send(groups: Iterable[str], event: dict[str, Any]) -> None:
     block on the loop); with no running server loop (scripts, tests), send it here."""
     targets = list(groups)
     loop = _target_loop()
-    if loop is not None:
+    held = getattr(_held, "items", None)
+    if held is not None and loop is not None:
+        held.append((targets, event))
+    elif loop is not None:
         loop.call_soon_threadsafe(_enqueue, targets, event)
     else:
         async_to_sync(send_now)(targets, event)

@@ -17,12 +17,14 @@ and honours `If-None-Match`, after the caller's access check.
 import hashlib
 import logging
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import Storage
+from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -32,6 +34,9 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.utils.http import parse_etags, quote_etag
+from django.utils.translation import gettext as _
+
+from happychat.errors import Busy
 
 logger = logging.getLogger("happychat.media")
 
@@ -54,6 +59,39 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     else:
         errors += [BotoCoreError, ClientError]
     return tuple(errors)
+
+
+@contextmanager
+def storage_writes() -> Iterator[None]:
+    """Run storage writes; a storage failure becomes a retryable Busy (nothing was kept)."""
+    try:
+        yield
+    except storage_errors() as exc:
+        logger.warning("media storage unavailable: %s", exc)
+        raise Busy(
+            _("File storage is temporarily unavailable; nothing was stored. Retry."),
+            retryable=True,
+        ) from exc
+
+
+def delete_stored_on_commit(storage: Storage, names: Iterable[str]) -> None:
+    """Delete stored files once the current transaction commits (at once outside one).
+
+    Files are not transactional: a row is deleted first, its files after. A file that
+    cannot be deleted now (storage away) is left for `manage.py media_cleanup`, which
+    removes stored files no row refers to.
+    """
+    pending = [name for name in names if name]
+
+    def delete() -> None:
+        for name in pending:
+            try:
+                storage.delete(name)
+            except storage_errors() as exc:
+                logger.warning("could not delete %s now (media_cleanup will): %s", name, exc)
+
+    if pending:
+        transaction.on_commit(delete)
 
 
 def etag_for(name: str) -> str:

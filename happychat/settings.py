@@ -7,9 +7,11 @@ console e-mail. DATABASE_URL=postgres://… and REDIS_URL=redis://… switch to 
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -254,10 +256,41 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where uploaded files live: "local" (MEDIA_ROOT on this machine) or "s3" (an
+# S3-compatible bucket shared by every machine; docs/deploy.md). Every read, write and
+# delete goes through Django's storage API, so the rest of the code is the same for both.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+MEDIA_STORAGE_BACKENDS = {
+    "local": "django.core.files.storage.FileSystemStorage",
+    "s3": "happychat.storage.PrivateS3Storage",
+}
+if MEDIA_STORAGE not in MEDIA_STORAGE_BACKENDS:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE_BACKENDS[MEDIA_STORAGE]},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# django-storages' own names. The bucket stays private: files are read through presigned
+# URLs handed out after the access check (or proxied, MEDIA_S3_REDIRECT=False).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+if MEDIA_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+# Path-style addressing for self-hosted endpoints (MinIO, Ceph, moto), AWS's own otherwise.
+MEDIA_S3_ADDRESSING_STYLE = env.str(
+    "MEDIA_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto"
+)
+MEDIA_S3_CONNECT_TIMEOUT = env.float("MEDIA_S3_CONNECT_TIMEOUT", default=3.0)
+MEDIA_S3_READ_TIMEOUT = env.float("MEDIA_S3_READ_TIMEOUT", default=20.0)
+# Where browsers fetch signed URLs from (for the CSP's img-src); derived when unset.
+MEDIA_S3_ORIGIN = env.str("MEDIA_S3_ORIGIN", default="") or (
+    "{0.scheme}://{0.netloc}".format(urlsplit(AWS_S3_ENDPOINT_URL))
+    if AWS_S3_ENDPOINT_URL
+    else "https://*.amazonaws.com"
+)
 WHITENOISE_USE_FINDERS = True
 # Only avatars are served under MEDIA_URL; chat uploads only through access-checked views.
 MEDIA_URL = "/media/"
@@ -271,6 +304,9 @@ MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 # Object storage: redirect to a signed URL valid this long (False: proxy the bytes instead).
 MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
 MEDIA_S3_REDIRECT = env.bool("MEDIA_S3_REDIRECT", default=True)
+# Uploads never sent in a message, and stored files no row refers to, are removed by
+# `manage.py media_cleanup` once they are this old.
+MEDIA_ORPHAN_HOURS = env.int("MEDIA_ORPHAN_HOURS", default=24)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -310,9 +346,10 @@ CHAT_READ_RATE = env.float("CHAT_READ_RATE", default=10.0)
 CHAT_READ_BURST = env.float("CHAT_READ_BURST", default=30.0)
 # Socket writes (sends, reads) waiting in one process before new ones get `busy`.
 CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
-# Threads committing socket writes on PostgreSQL (SQLite always uses one). More threads
-# contend with the event loop for the GIL and slow deliveries: scale out with processes.
-CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
+# Threads committing socket writes on PostgreSQL (SQLite always uses one), each serving one
+# lane of conversations (chat/writer.py). A send is one round trip there, so two overlap
+# the wait; more contend with the event loop for the GIL: scale out with processes.
+CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=2)
 # How long after sending a sender may recall (seconds), and edit a text message.
 CHAT_RECALL_SECONDS = env.int("CHAT_RECALL_SECONDS", default=120)
 CHAT_EDIT_SECONDS = env.int("CHAT_EDIT_SECONDS", default=86400)
@@ -425,6 +462,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+if MEDIA_STORAGE == "s3" and MEDIA_S3_REDIRECT:
+    # Images are fetched from the bucket through the signed URLs our views redirect to.
+    for _directive in ("img-src", "media-src", "connect-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(MEDIA_S3_ORIGIN)
 SESSION_COOKIE_HTTPONLY = True
 
 LOGGING = {

@@ -39,8 +39,9 @@ def test_every_page_in_app_json_has_its_four_files():
 
 
 def test_the_composer_takes_a_whole_message():
-    # WeChat's <input> keeps only 140 characters unless given maxlength; a text may have 5,000.
+    # WeChat's <input> keeps only 140 characters unless given maxlength; a text may have 5,000
+    # (the page sets maxChars from hello.limits; tests/js/miniprogram.test.mjs checks it).
     text = (MINIPROGRAM / "pages" / "chat" / "chat.wxml").read_text(encoding="utf-8")
     root = ET.fromstring(f'<root xmlns:wx="urn:wxml">{text}</root>')  # noqa: S314
     (draft,) = [node for node in root.iter("input") if node.get("class") == "draft"]
-    assert draft.get("maxlength") == "{{5000}}"
+    assert draft.get("maxlength") == "{{maxChars}}"

@@ -117,7 +117,7 @@ function keepForOffline() {
     id: view.id,
     messages: [...view.messages.values()].sort((a, b) => a.seq - b.seq).map((m) => ({
       seq: m.seq, mine: m.sender.id === me.id, sender: store.displayName(m.sender),
-      text: m.kind === "image" ? _("[Image]") : m.body, time: m.created_at,
+      text: store.messageText(m), time: m.created_at,
     })),
   } : null;
   saveOfflineSnapshot({ id: me.id, name: me.nickname || me.username }, conversations, open);

@@ -64,3 +64,4 @@ function hash(text) {
 export const _ = (s) => (window.gettext ? window.gettext(s) : s);
 export const ngettext = (one, many, n) => (window.ngettext ? window.ngettext(one, many, n) : n === 1 ? one : many);
 export const fmt = (s, obj) => (window.interpolate ? window.interpolate(s, obj, true) : s.replace(/%\((\w+)\)s/g, (_m, k) => obj[k]));
+export const pgettext = (context, s) => (window.pgettext ? window.pgettext(context, s) : s);

@@ -709,7 +709,7 @@ export type ServerEvent = { [K in keyof ServerEvents]: { event: K; data: ServerE
 /** Every event a HappyChatClient emits, with its detail. */
 export interface ClientEvents {
   status: { status: ClientStatus; attempt: number };
-  hello: { user: User; heartbeat: number };
+  hello: { user: User; heartbeat: number; limits: Limits };
   /** Each stored message once, in seq order per conversation (change entries come as `change`). */
   message: { message: Message; live: boolean };
   /**
@@ -759,6 +759,23 @@ export declare const PROTOCOL_VERSION: string;
 /** Message kinds that change an earlier message instead of adding one. */
 export declare const CHANGE_KINDS: ReadonlySet<string>;
 
+/** What the server allows a client's UI to offer (docs/protocol.md §2.3 `hello.limits`). */
+export interface Limits {
+  /** Seconds after sending during which the sender may recall. */
+  recall_seconds: number;
+  /** Seconds after sending during which the sender may edit a text. */
+  edit_seconds: number;
+  text_max_chars: number;
+  image_max_bytes: number;
+  file_max_bytes: number;
+  /** Most messages one forward may carry. */
+  forward_max: number;
+  /** The reaction emoji, in order. */
+  reactions: string[];
+}
+/** The limits assumed until the server's `hello` says otherwise. */
+export declare const DEFAULT_LIMITS: Readonly<Limits>;
+
 /**
  * Fold change entry `entry` into `target`: the new target, or null when the entry is not
  * about it or is already included (entry.seq <= target.change_seq).
@@ -781,6 +798,8 @@ export declare class HappyChatClient<A extends Adapter<any, any> = Adapter> exte
   readonly user: User | null;
   /** Seconds between pings (from `hello`). */
   readonly heartbeat: number;
+  /** The server's limits (from `hello`; DEFAULT_LIMITS before). */
+  readonly limits: Limits;
   /** The platform said the network is gone. */
   readonly offline: boolean;
   /** Unacked sends, oldest first. */

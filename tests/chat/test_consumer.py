@@ -27,6 +27,23 @@ async def test_token_header_gets_hello_with_user_and_heartbeat(alice, connect):
     assert "server_time" in hello
 
 
+async def test_hello_tells_the_limits_a_client_ui_needs(alice, connect, settings):
+    settings.CHAT_RECALL_SECONDS = 90
+    settings.CHAT_EDIT_SECONDS = 600
+    settings.CHAT_FILE_MAX_BYTES = 1234
+    ws = await connect(alice, hello=False)
+    hello = await ws.receive_json_from(timeout=5)
+    assert hello["limits"] == {
+        "recall_seconds": 90,
+        "edit_seconds": 600,
+        "text_max_chars": 5000,
+        "image_max_bytes": 10 * 1024 * 1024,
+        "file_max_bytes": 1234,
+        "forward_max": 50,
+        "reactions": ["👍", "❤️", "😂", "😮", "😢", "🙏"],
+    }
+
+
 async def test_bad_token_is_closed_with_4001(db):
     ws = WebsocketCommunicator(
         application, "/ws/chat/", headers=[(b"authorization", b"Token nope")]

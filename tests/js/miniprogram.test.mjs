@@ -93,6 +93,55 @@ test("friends page: lists requests, accepting makes a friend", async () => {
   assert.ok(conv > 0);
 });
 
+test("friends page: find people and ask them with a note; decline; refusals are shown and change nothing", async () => {
+  const carol = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.carol.token });
+  const dave = new HappyChatClient({ adapter: nodeAdapter({ baseUrl: cfg.base, WebSocket }), token: cfg.users.dave.token });
+  const friends = await page("friends/friends");
+  await friends.onShow();
+  const result = (username) => friends.data.results.find((r) => r.username === username);
+
+  friends.onQuery({ detail: { value: " carol " } });
+  await friends.onSearch();
+  assert.deepEqual(friends.data.results.map((r) => [r.username, r.state]), [["carol", "add"]]);
+  await friends.onAdd(tap({ id: cfg.users.carol.id })); // the note dialog is cancelled: nothing sent
+  assert.equal((await carol.api.friendRequests()).length, 0);
+  wx.answers.modal.push({ confirm: true, content: " lunch sometime? " });
+  await friends.onAdd(tap({ id: cfg.users.carol.id }));
+  assert.equal(friends.data.error, "");
+  assert.equal(result("carol").state, "asked");
+  const [asked] = await carol.api.friendRequests();
+  assert.deepEqual([asked.from.id, asked.message, asked.status], [me.id, "lunch sometime?", "pending"]);
+  // Asking again: the server's reason is shown, and there is still one request.
+  wx.answers.modal.push({ confirm: true, content: "" });
+  await friends.onAdd(tap({ id: cfg.users.carol.id }));
+  assert.match(friends.data.error, /./);
+  assert.equal(friends.data.busy, false);
+  assert.equal((await carol.api.friendRequests()).length, 1);
+
+  friends.onQuery({ detail: { value: "bob" } });
+  await friends.onSearch();
+  assert.equal(result("bob").state, "friend");
+  friends.onQuery({ detail: { value: "nobody-by-this-name" } });
+  await friends.onSearch();
+  assert.deepEqual([friends.data.results, friends.data.searched], [[], true]);
+  friends.onQuery({ detail: { value: "  " } });
+  await friends.onSearch();
+  assert.deepEqual([friends.data.results, friends.data.searched], [[], false]);
+
+  // Declining dave's request; accepting it afterwards is refused with a reason.
+  await dave.api.sendFriendRequest(me.id, "hi from dave");
+  await friends.onShow();
+  const request = friends.data.requests.find((r) => r.name === "Dave" || r.message === "hi from dave");
+  await friends.onDecline(tap({ id: request.id }));
+  assert.equal(friends.data.error, "");
+  assert.equal(friends.data.requests.length, 0);
+  assert.equal((await dave.api.friendRequests()).find((r) => r.id === request.id).status, "rejected");
+  await friends.onAccept(tap({ id: request.id }));
+  assert.match(friends.data.error, /./);
+  assert.ok(!friends.data.friends.some((f) => f.username === "dave"));
+  assert.ok(!(await dave.api.friends()).some((f) => f.id === me.id));
+});
+
 test("conversation list: unread badges from REST, kept current by live messages", async () => {
   await bob.api.postMessage(conv, { id: `mp-1-${Date.now()}`, body: "are you there?" });
   const list = await page("conversations/conversations");
@@ -116,6 +165,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
   // Becoming friends wrote a system message first ("You are now friends"; docs/protocol.md §12).
   assert.deepEqual(room.data.messages.filter((m) => m.kind !== "system").map((m) => m.body), ["are you there?", "hello?"]);
   assert.equal(room.data.messages[0].kind, "system");
+  assert.equal(room.data.maxChars, 5000, "the composer takes what hello.limits allows");
   room.onInput({ detail: { value: "yes, " } });
   room.onEmoji({ currentTarget: { dataset: { emoji: "😀" } } });
   assert.equal(room.data.draft, "yes, 😀");
@@ -134,6 +184,7 @@ test("chat room: history, text, emoji and an image; reading clears the unread co
 
   bob.send({ conversation: conv, body: "nice picture" });
   await until(() => room.data.messages.some((m) => m.body === "nice picture" && !m.mine), 5000, "live reply");
+  assert.equal(room.data.scrollTo, `m${room.data.messages.at(-1).seq}`, "the view follows a new message");
   const seqs = room.data.messages.map((m) => m.seq);
   assert.equal(new Set(seqs).size, seqs.length, "a message shown twice");
   await until(async () => (await appDef.chat.api.conversation(conv)).unread === 0, 5000, "read");
@@ -196,29 +247,47 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   assert.equal(bobSeen.find((m) => m.body === "replying to fixed").reply_to, fixed.id);
   await until(() => rows().some((m) => m.body === "replying to fixed" && m.quote && m.quote.id === fixed.id), 5000, "own quote");
 
-  wx.answers.actionSheet.push(1); // 👍
+  wx.answers.actionSheet.push(1, 0); // React…, then 👍
   await room.onMessageAction(tap({ id: fixed.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["👍", "❤️", "😂", "😮", "😢", "🙏"]);
   await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 1, 5000, "reaction shown");
   assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "👍", count: 1, mine: true }]);
   await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.some((r) => r.emoji === "👍")), 5000, "bob sees it");
+  // Bob adds ❤️; tapping it adds mine, tapping my 👍 takes it back.
+  await bob.react(fixed.id, "❤️", true);
+  await until(() => rows().find((m) => m.id === fixed.id).reactions.length === 2, 5000, "bob's heart shown");
+  await room.onReaction(tap({ id: fixed.id, emoji: "❤️", mine: false }));
+  await room.onReaction(tap({ id: fixed.id, emoji: "👍", mine: true }));
+  assert.deepEqual(rows().find((m) => m.id === fixed.id).reactions, [{ emoji: "❤️", count: 2, mine: true }]);
+  await until(() => bobChanges.some((t) => t.id === fixed.id && t.reactions.length === 1 && t.reactions[0].count === 2), 5000, "bob sees both");
+  wx.answers.actionSheet.push(2); // Copy
+  await room.onMessageAction(tap({ id: fixed.id }));
+  assert.equal(wx.clipboard, "fixed");
 
   room.onInput({ detail: { value: "my message" } });
   room.onSend();
   await until(() => rows().some((m) => m.mine && m.body === "my message"), 5000, "own message");
   const mine = rows().find((m) => m.mine && m.body === "my message");
-  wx.answers.actionSheet.push(3); // Reply, 👍, ❤️, Edit, Recall
+  wx.answers.actionSheet.push(3); // Reply, React…, Copy, Edit, Recall
   wx.answers.modal.push({ confirm: true, content: "my edited message" });
   await room.onMessageAction(tap({ id: mine.id }));
-  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️", "Edit", "Recall"]);
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy", "Edit", "Recall"]);
   assert.equal(rows().find((m) => m.id === mine.id).body, "my edited message");
   assert.equal(rows().find((m) => m.id === mine.id).edited, true);
   wx.answers.actionSheet.push(4);
   await room.onMessageAction(tap({ id: mine.id }));
   assert.equal(rows().find((m) => m.id === mine.id).tombstone, "You recalled a message");
   await until(() => bobChanges.some((t) => t.id === mine.id && t.recalled), 5000, "bob sees the recall");
+  // Past the server's windows (hello.limits), edit and recall are not offered.
+  const limits = appDef.chat.limits;
+  appDef.chat.limits = { ...limits, recall_seconds: 0, edit_seconds: 0 };
+  const replyRow = rows().find((m) => m.mine && m.body === "replying to fixed");
+  await room.onMessageAction(tap({ id: replyRow.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
+  appDef.chat.limits = limits;
   // Bob's messages offer neither edit nor recall.
   await room.onMessageAction(tap({ id: fixed.id })); // dismissed
-  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "👍", "❤️"]);
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
 
   // A document picked from a chat: wx.uploadFile sends the temp name, the page the real one.
   const path = join(tmp, "tmp_71c0.pdf");
@@ -228,6 +297,25 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   await until(() => bobSeen.some((m) => m.kind === "file" && m.attachment.name === "minutes.pdf"), 8000, "bob gets the file");
   assert.equal(lastCall("uploadFile").filePath, path);
   await until(() => rows().some((m) => m.mine && m.file && m.file.name === "minutes.pdf"), 5000, "own file shown");
+  // Too big (hello.limits.file_max_bytes): refused before uploading anything.
+  const uploads = () => wx.calls.filter((c) => c.api === "uploadFile").length;
+  const uploadsBefore = uploads();
+  wx.chooseFile = { path, name: "huge.pdf", size: 20 * 1024 * 1024 + 1 };
+  await room.onChooseFile();
+  assert.equal(lastCall("showToast").title, "Files can be at most 20.0 MB");
+  assert.equal(uploads(), uploadsBefore);
+  // A type the server does not take: its reason is shown, and nothing is sent.
+  const exe = join(tmp, "tmp_9a.exe");
+  writeFileSync(exe, "MZ\x90\x00 not a document");
+  wx.chooseFile = { path: exe, name: "setup.exe" };
+  const filesBefore = bobSeen.filter((m) => m.kind === "file").length;
+  await room.onChooseFile();
+  assert.equal(uploads(), uploadsBefore + 1);
+  assert.match(lastCall("showToast").title, /./);
+  assert.notEqual(lastCall("showToast").title, "The file was not sent", "the server's reason, not a generic one");
+  assert.deepEqual(appDef.chat.pending(conv), []);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(bobSeen.filter((m) => m.kind === "file").length, filesBefore);
   room.onUnload();
 });
 
@@ -295,6 +383,99 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
   await bob.recall(bobSeen.find((m) => m.body === "never mind").id);
   await until(() => row(conv).preview === "Bob recalled a message", 5000, "recalled preview");
   list.onUnload();
+});
+
+test("group chat: '@' opens the member picker; mentions go as user ids, @all only for owners and admins", async () => {
+  const lunch = (await appDef.chat.api.conversations()).find((c) => c.title === "Lunch club");
+  const room = await page("chat/chat", { id: String(lunch.id) });
+  room.onInput({ detail: { value: "hi" } });
+  assert.deepEqual(room.data.picker, [], "no picker without an @");
+  room.onInput({ detail: { value: "hi @" } });
+  // A plain member: the others, no "All members".
+  assert.deepEqual(room.data.picker, [{ id: cfg.users.bob.id, name: "Bob" }]);
+  room.onPickMention(tap({ id: cfg.users.bob.id }));
+  assert.equal(room.data.draft, "hi @Bob ");
+  assert.deepEqual(room.data.picker, []);
+  room.onInput({ detail: { value: "hi @Bob see you" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "hi @Bob see you"), 5000, "bob gets the mention");
+  const mention = bobSeen.find((m) => m.body === "hi @Bob see you");
+  assert.deepEqual([mention.mentions, mention.mention_all], [[cfg.users.bob.id], false]);
+  assert.equal((await bob.api.conversation(lunch.id)).mentioned, true);
+  // A mention deleted from the draft is not sent.
+  room.onInput({ detail: { value: "@" } });
+  room.onPickMention(tap({ id: cfg.users.bob.id }));
+  room.onInput({ detail: { value: "changed my mind" } });
+  room.onSend();
+  await until(() => bobSeen.some((m) => m.body === "changed my mind"), 5000, "plain message");
+  assert.deepEqual(bobSeen.find((m) => m.body === "changed my mind").mentions, []);
+  room.onUnload();
+
+  // The owner of a group may mention everyone.
+  const book = await appDef.chat.api.createGroup({ name: "Book club", members: [cfg.users.bob.id], isPublic: false });
+  const owned = await page("chat/chat", { id: String(book.conversation) });
+  owned.onInput({ detail: { value: "@" } });
+  assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }, { id: cfg.users.bob.id, name: "Bob" }]);
+  owned.onPickMention(tap({ id: "all" }));
+  owned.onInput({ detail: { value: "@all meeting at 8" } });
+  owned.onSend();
+  await until(() => bobSeen.some((m) => m.body === "@all meeting at 8"), 5000, "bob gets @all");
+  assert.equal(bobSeen.find((m) => m.body === "@all meeting at 8").mention_all, true);
+  await until(() => owned.data.messages.some((m) => m.mine && m.body === "@all meeting at 8"), 5000, "own @all shown");
+  // The owner may recall a member's message; the tombstone says who did.
+  const spoiler = await bob.api.postMessage(book.conversation, { id: `sp-${Date.now()}`, body: "spoiler!" });
+  await until(() => owned.data.messages.some((m) => m.id === spoiler.id), 5000, "bob's message shown");
+  wx.answers.actionSheet.push(3); // Reply, React…, Copy, Recall
+  await owned.onMessageAction(tap({ id: spoiler.id }));
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy", "Recall"]);
+  await until(() => owned.data.messages.find((m) => m.id === spoiler.id).recalled, 5000, "recalled");
+  assert.equal(owned.data.messages.find((m) => m.id === spoiler.id).tombstone, "You recalled a message from Bob");
+  await until(() => bobChanges.some((t) => t.id === spoiler.id && t.recalled), 5000, "bob sees the recall");
+  owned.onUnload();
+  // A plain member is not offered a recall of someone else's message.
+  const again = await page("chat/chat", { id: String(lunch.id) });
+  const bobs = again.data.messages.find((m) => !m.mine && m.kind === "text");
+  await again.onMessageAction(tap({ id: bobs.id })); // dismissed
+  assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
+  again.onUnload();
+});
+
+test("conversation list search: messages found with highlights; a result opens the chat at that message", async () => {
+  const list = await page("conversations/conversations");
+  await list.onShow();
+  list.onQuery({ detail: { value: "answering" } });
+  await list.onSearch();
+  assert.equal(list.data.searched, true);
+  const [found] = list.data.results;
+  assert.equal(list.data.results.length, 1);
+  assert.deepEqual([found.conversation, found.title, found.sender], [conv, "Bob", "Bob"]);
+  assert.ok(found.snippet.some((part) => part.hit && /answering/i.test(part.text)), JSON.stringify(found.snippet));
+  // A recalled message is never found; nothing found says so.
+  list.onQuery({ detail: { value: "spoiler" } });
+  await list.onSearch();
+  assert.deepEqual([list.data.results, list.data.searched], [[], true]);
+  list.onClearSearch();
+  assert.deepEqual([list.data.query, list.data.results, list.data.searched], ["", [], false]);
+
+  // Open the result: the chat loads the newest page, then the history around the hit.
+  await list.onOpenResult(tap({ conversation: found.conversation, seq: found.seq }));
+  assert.equal(lastCall("navigateTo").url, `/pages/chat/chat?id=${conv}&seq=${found.seq}`);
+  const room = await page("chat/chat", { id: String(conv), seq: String(found.seq) });
+  assert.ok(room.data.messages.some((m) => m.seq === found.seq && m.body === "answering you"));
+  assert.equal(room.data.scrollTo, `m${found.seq}`);
+  assert.ok(room.data.messages.at(-1).seq > found.seq + 30, "the newest messages are there too");
+  room.onUnload();
+  list.onUnload();
+});
+
+test("chat room: the remark you gave someone names their live messages too (live frames carry no remark)", async () => {
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "Bobby");
+  const room = await page("chat/chat", { id: String(conv) });
+  bob.send({ conversation: conv, body: "who am I?" });
+  await until(() => room.data.messages.some((m) => m.body === "who am I?"), 5000, "live message");
+  assert.equal(room.data.messages.find((m) => m.body === "who am I?").sender, "Bobby");
+  room.onUnload();
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "");
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {

@@ -154,6 +154,11 @@ export function createWx(dir) {
     // Test helpers answer the next sheet / modal: wx.answers.actionSheet = [tapIndex, …],
     // wx.answers.modal = [{confirm, content}, …]; none left means the user dismissed it.
     answers: { actionSheet: [], modal: [] },
+    setClipboardData(options) {
+      calls.push({ api: "setClipboardData", data: options.data });
+      wx.clipboard = options.data;
+      if (options.success) setTimeout(() => options.success({}), 0);
+    },
     showActionSheet(options) {
       calls.push({ api: "showActionSheet", itemList: options.itemList });
       const tapIndex = wx.answers.actionSheet.shift();

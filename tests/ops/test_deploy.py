@@ -80,6 +80,8 @@ def test_systemd_accepts_the_units(tmp_path):
         "happychat.target",
         "happychat-backup.service",
         "happychat-backup.timer",
+        "happychat-media-cleanup.service",
+        "happychat-media-cleanup.timer",
     ]
 
     done = subprocess.run(
@@ -130,6 +132,18 @@ def test_backup_timer_runs_the_backup_command():
     assert service["Service"]["Type"] == "oneshot"
     assert timer["Timer"]["Persistent"] == "true"
     assert timer["Timer"]["OnCalendar"]
+
+
+def test_media_cleanup_timer_runs_the_cleanup_command_hourly():
+    service = read_unit("happychat-media-cleanup.service")
+    timer = read_unit("happychat-media-cleanup.timer")
+
+    command = shlex.split(service["Service"]["ExecStart"])
+    assert command == [f"{PROD_ROOT}/.venv/bin/python", "manage.py", "media_cleanup"]
+    assert service["Service"]["Type"] == "oneshot"
+    assert service["Service"]["WorkingDirectory"] == PROD_ROOT
+    assert timer["Timer"]["OnCalendar"] == "hourly"
+    assert timer["Timer"]["Persistent"] == "true"
 
 
 # --- settings and .env.example --------------------------------------------------------
@@ -211,6 +225,15 @@ def test_every_setting_read_from_the_environment_is_documented_in_env_example():
         "manage.py restore",
         "export_user",
         "happychat-backup.timer",
+        "happychat-media-cleanup.timer",
+        "manage.py media_cleanup",
+        "manage.py media_to_s3",
+        "MEDIA_STORAGE=s3",
+        "AWS_STORAGE_BUCKET_NAME",
+        "AWS_S3_ENDPOINT_URL",
+        "AWS_S3_REGION_NAME",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
         "journalctl",
         "createuser",
         "redis",

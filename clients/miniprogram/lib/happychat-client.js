@@ -15,7 +15,7 @@
 //
 // Events emitted (detail objects):
 //   status   {status: "connecting"|"open"|"reconnecting"|"closed", attempt}
-//   hello    {user, heartbeat}
+//   hello    {user, heartbeat, limits}
 //   message  {message, live}      each stored message exactly once, in seq order per conversation
 //                                  (change entries excepted: they come as `change`)
 //   change   {entry, target, live} a recall/edit/reaction entry (docs/protocol.md §12) and the
@@ -32,7 +32,7 @@
 //   unauthenticated {code}         the server closed with 4001/4003: log in again
 
 /** The docs/protocol.md version this SDK implements. */
-export const PROTOCOL_VERSION = "1.10";
+export const PROTOCOL_VERSION = "1.12";
 
 const CLOSE_UNAUTHENTICATED = 4001;
 const CLOSE_REVOKED = 4003;
@@ -54,6 +54,16 @@ const PERMANENT_ERRORS = new Set([
 
 /** Message kinds that change an earlier message instead of adding one (docs/protocol.md §12). */
 export const CHANGE_KINDS = new Set(["recall", "edit", "reaction"]);
+/** What the server allows, until its `hello.limits` says otherwise (docs/protocol.md §2.3, §9). */
+export const DEFAULT_LIMITS = Object.freeze({
+  recall_seconds: 120,
+  edit_seconds: 86400,
+  text_max_chars: 5000,
+  image_max_bytes: 10 * 1024 * 1024,
+  file_max_bytes: 20 * 1024 * 1024,
+  forward_max: 50,
+  reactions: ["👍", "❤️", "😂", "😮", "😢", "🙏"],
+});
 // Folded messages kept for folding changes into; the oldest are forgotten past this.
 const MAX_HELD_MESSAGES = 5000;
 
@@ -150,6 +160,8 @@ export class HappyChatClient extends Emitter {
     this.status = "closed";
     this.user = null;
     this.heartbeat = DEFAULT_HEARTBEAT_S;
+    /** The server's limits a UI needs (recall/edit windows, sizes, reactions): from `hello`. */
+    this.limits = { ...DEFAULT_LIMITS };
     this.socket = null;
     this.attempt = 0;
     this.cursors = this._loadCursors(); // conversation id -> newest contiguous seq held
@@ -347,9 +359,10 @@ export class HappyChatClient extends Emitter {
   _onHello(frame) {
     this.user = frame.user;
     this.heartbeat = Number(frame.heartbeat) > 0 ? Number(frame.heartbeat) : DEFAULT_HEARTBEAT_S;
+    if (frame.limits && typeof frame.limits === "object") this.limits = { ...DEFAULT_LIMITS, ...frame.limits };
     this.attempt = 0;
     this._setStatus("open");
-    this.emit("hello", { user: frame.user, heartbeat: this.heartbeat });
+    this.emit("hello", { user: frame.user, heartbeat: this.heartbeat, limits: this.limits });
     this._schedulePing();
     this.sync();
     this._flushOutbox(true);

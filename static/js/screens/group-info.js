@@ -5,6 +5,7 @@ import { _, fmt, ngettext } from "../dom.js";
 import { groupAvatar, isBot, userAvatar } from "../shell/format.js";
 import { go } from "../shell/router.js";
 import { Avatar, BotBadge, PanelHeader, confirmDialog, html, toast, useAction, useEffect, useState, useStore } from "../shell/ui.js";
+import { ChatSearch } from "./message-search.js";
 import { PersonCard } from "./person.js";
 
 export function ChatInfo({ store, id }) {
@@ -17,6 +18,7 @@ export function ChatInfo({ store, id }) {
     <div class="panel-body">
       ${conv.peer ? html`<${PersonCard} store=${store} id=${conv.peer.id} />` : null}
       <${MuteSwitch} store=${store} conv=${conv} />
+      <${ChatSearch} store=${store} conversation=${conv.id} />
     </div>
   </div>`;
 }
@@ -63,6 +65,7 @@ function GroupInfo({ store, conv }) {
         </div>
         ${active ? html`<${Members} store=${store} group=${group} members=${members} />` : html`<p class="read-only">${_("You are no longer a member of this group. You can read its history but not send.")}</p>`}
         <${Notice} store=${store} group=${group} editable=${active && group.my_role !== "member"} />
+        <${ChatSearch} store=${store} conversation=${conv.id} />
         ${active && group.my_role !== "member" ? html`<${GroupSettings} store=${store} group=${group} members=${members} />` : null}
         ${active ? html`<${MySettings} store=${store} group=${group} conv=${conv} members=${members} />` : null}
         ${active ? html`<${LeaveOrDissolve} store=${store} group=${group} />` : null}

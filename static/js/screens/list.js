@@ -1,9 +1,10 @@
 // The conversation list with its header: you, the "+" menu and the search box, whose
-// results have sections (chats, contacts, groups, people; messages can join them).
+// results have sections (chats, contacts, groups, people, messages).
 import { _, fmt, ngettext } from "../dom.js";
 import { conversationAvatar, groupAvatar, isBot, listTime, userAvatar } from "../shell/format.js";
 import { go } from "../shell/router.js";
 import { Avatar, BotBadge, html, toast, useAction, useEffect, useRef, useState, useStore } from "../shell/ui.js";
+import { MessageResults, useMessageSearch } from "./message-search.js";
 
 export function ListHeader({ store }) {
   useStore(store, ["me"]);
@@ -49,7 +50,7 @@ export function ChatList({ store, route }) {
   return html`
     <${ListHeader} store=${store} />
     <div class="search-bar" role="search">
-      <label class="visually-hidden" for="list-search">${_("Search people, groups and chats")}</label>
+      <label class="visually-hidden" for="list-search">${_("Search people, groups, chats and messages")}</label>
       <input type="search" id="list-search" class="search-input" placeholder=${_("Search")} value=${query}
         autocomplete="off" onInput=${(e) => setQuery(e.currentTarget.value)} />
     </div>
@@ -88,6 +89,7 @@ function ConversationRow({ store, conv, active }) {
     bot ? _("Bot") : null,
     online ? _("online") : null,
     unread ? fmt(ngettext("%(count)s unread message", "%(count)s unread messages", unread), { count: unread }) : null,
+    conv.mentioned ? _("you were mentioned") : null,
     conv.muted ? _("muted") : null,
     conv.is_active === false ? _("read only") : null,
   ].filter(Boolean).join(", ");
@@ -100,7 +102,7 @@ function ConversationRow({ store, conv, active }) {
           <time class="conv-time">${listTime(conv.last_message && conv.last_message.created_at)}</time>
         </span>
         <span class="conv-bottom">
-          <span class=${typing ? "conv-preview typing" : "conv-preview"}>${preview}</span>
+          <span class=${typing ? "conv-preview typing" : "conv-preview"}>${conv.mentioned && !typing ? html`<span class="mention-mark">${_("[@me]")}</span> ` : null}${preview}</span>
           ${conv.muted ? html`<span class="muted-icon" aria-hidden="true">🔕</span>` : null}
           ${unread ? html`<span class=${conv.muted ? "badge quiet" : "badge"} aria-hidden="true">${unread > 99 ? "99+" : String(unread)}</span>` : null}
         </span>
@@ -144,19 +146,21 @@ function SearchResults({ store, text }) {
   const friendIds = new Set((store.friends || []).map((f) => f.id));
   const strangers = people && people.filter((p) => !friendIds.has(p.id) && p.id !== store.me.id);
   const otherGroups = groups && groups.filter((g) => !g.my_role);
+  const messages = useMessageSearch(store, text);
   const sections = [
     [_("Chats"), "chats", chats, (c) => html`<${ConversationRow} key=${c.id} store=${store} conv=${c} active=${false} />`],
     [_("Contacts"), "contacts", friends, (f) => html`<${PersonRow} key=${f.id} store=${store} user=${f} />`],
     [_("Groups you can join"), "groups", otherGroups, (g) => html`<${GroupRow} key=${g.id} store=${store} group=${g} />`],
     [_("People"), "people", strangers, (p) => html`<${PersonRow} key=${p.id} store=${store} user=${p} />`],
   ];
-  const loading = groups === null || people === null;
-  const empty = !loading && sections.every(([, , items]) => !items || !items.length);
+  const loading = groups === null || people === null || messages === null;
+  const empty = !loading && sections.every(([, , items]) => !items || !items.length) && !(messages.results || []).length;
   return html`<div class="search-results" id="search-results" aria-live="polite">
     ${sections.map(([title, id, items, row]) => (items && items.length ? html`<section class="result-section" data-section=${id} key=${id}>
       <h2 class="section-title">${title}</h2>
       <ul class="rows">${items.map(row)}</ul>
     </section>` : null))}
+    ${messages ? html`<${MessageResults} store=${store} text=${text} page=${messages} />` : null}
     ${loading ? html`<p class="hint pad">${_("Searching…")}</p>` : null}
     ${empty ? html`<p class="empty">${fmt(_("Nothing matches “%(text)s”."), { text })}</p>` : null}
   </div>`;

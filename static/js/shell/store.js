@@ -4,9 +4,14 @@
 //
 // Topics emitted with "change": conversations, people, presence, typing, friends,
 // requests, groups, members, cards, blocks, me, status. Chat events re-emitted as they are:
-// message, read, outbox, failed, typing, presence.
-import { _, fmt } from "../dom.js";
+// message, change (a recall, edit or reaction folded into a message), read, outbox,
+// failed, typing, presence; and jump (open a conversation at a message).
+import { _, fmt, pgettext } from "../dom.js";
 import { Emitter } from "../happychat-client.js";
+import { systemText } from "./format.js";
+
+// The kinds people send: what counts as unread and may be replied to, forwarded, reacted to.
+export const CONTENT_KINDS = new Set(["text", "image", "file"]);
 
 export class Store extends Emitter {
   constructor({ client, api, me }) {
@@ -28,6 +33,7 @@ export class Store extends Emitter {
     this.groups = new Map(); // group id -> Group (with my_role)
     this.members = new Map(); // group id -> [Member]
     this.cards = new Map(); // user id -> a person's card
+    this.jumpTo = null; // {conversation, seq}: where the chat opens next (a search result)
     this._reloadTimer = null;
     this._listen();
   }
@@ -101,15 +107,63 @@ export class Store extends Emitter {
     });
   }
 
+  /** A person's name as this reader sees it, "You" for the reader, null if unknown. */
+  nameOf(userId) {
+    // "You" as the subject of a sentence ("You invited Bob"): 你 in Chinese, where the
+    // plain "You" (a sender label) is 我.
+    if (userId === this.me.id) return pgettext("sentence subject", "You");
+    const known = this.people.get(userId);
+    return known ? this.displayName(known) : null;
+  }
+
+  /** A message in a line of text (list preview, notification, quote): no sender prefix. */
+  messageText(message) {
+    if (!message) return "";
+    if (message.recalled) {
+      return message.sender && message.sender.id === this.me.id
+        ? _("You recalled a message")
+        : fmt(_("%(name)s recalled a message"), { name: this.displayName(message.sender) });
+    }
+    if (message.kind === "system") return systemText(message, (id) => this.nameOf(id));
+    if (message.kind === "image") return message.body ? `${_("[Image]")} ${message.body}` : _("[Image]");
+    if (message.kind === "file") return `${_("[File]")} ${(message.attachment && message.attachment.name) || ""}`.trim();
+    return message.body;
+  }
+
   /** The list row's preview of a conversation's last message. */
   preview(conv) {
     const message = conv.last_message;
     if (!message) return conv.kind === "robot" ? _("Say hello to the robot!") : "";
-    const text = message.kind === "image" ? _("[Image]") : message.body;
-    if (conv.kind === "group" && message.sender && message.sender.id !== this.me.id && message.kind !== "system") {
+    const text = this.messageText(message);
+    if (conv.kind === "group" && message.sender && message.sender.id !== this.me.id
+      && message.kind !== "system" && !message.recalled) {
       return `${this.displayName(message.sender)}: ${text}`;
     }
     return text;
+  }
+
+  /** Whether a message mentions the reader (by id, or @all). */
+  mentionsMe(message) {
+    return Boolean(message && message.sender && message.sender.id !== this.me.id
+      && (message.mention_all || (message.mentions || []).includes(this.me.id)));
+  }
+
+  /** The limits the server announced in hello (recall/edit windows, sizes, reactions). */
+  get limits() {
+    return this.client.limits;
+  }
+
+  /** My role in a conversation's group ("owner", "admin", "member") or null. */
+  myRole(conv) {
+    const group = conv && conv.group ? this.groups.get(conv.group) : null;
+    return group ? group.my_role || null : null;
+  }
+
+  /** A member's role in a conversation's group, or null when not known (members not loaded). */
+  roleOf(conv, userId) {
+    const members = conv && conv.group ? this.members.get(conv.group) : null;
+    const member = members && members.find((m) => m.user.id === userId);
+    return member ? member.role : null;
   }
 
   totalUnread() {
@@ -280,6 +334,36 @@ export class Store extends Emitter {
     return this.client.history(conversation, options);
   }
 
+  /** Recall, edit, react: the folded message, or a rejection with the server's error. */
+  recall(messageId) {
+    return this.client.recall(messageId);
+  }
+
+  edit(messageId, body) {
+    return this.client.edit(messageId, body);
+  }
+
+  react(messageId, emoji, on) {
+    return this.client.react(messageId, emoji, on);
+  }
+
+  /** Copy messages (ids, in order) into a conversation → the copies. */
+  forward(conversation, messages) {
+    return this.api.forward({ id: this.client.adapter.uuid(), conversation, messages });
+  }
+
+  /** Open a conversation at a message: the chat screen takes it when it shows that chat. */
+  requestJump(conversation, seq) {
+    this.jumpTo = { conversation, seq };
+    this.emit("jump", this.jumpTo);
+  }
+
+  takeJump(conversation) {
+    const jump = this.jumpTo && this.jumpTo.conversation === conversation ? this.jumpTo : null;
+    if (jump) this.jumpTo = null;
+    return jump;
+  }
+
   typing(conversation) {
     this.client.typing(conversation);
   }
@@ -289,6 +373,7 @@ export class Store extends Emitter {
     if (!conv) return;
     conv.last_read_seq = Math.max(conv.last_read_seq || 0, seq);
     conv.unread = 0;
+    if (!conv.mentionSeq || seq >= conv.mentionSeq) conv.mentioned = false;
     this.client.markRead(conversation, seq);
     this.changed("conversations");
   }
@@ -315,6 +400,7 @@ export class Store extends Emitter {
   _listen() {
     const c = this.client;
     c.on("message", (detail) => this._onMessage(detail));
+    c.on("change", (detail) => this._onChange(detail));
     c.on("read", (detail) => this._onRead(detail));
     c.on("typing", (detail) => this._onTyping(detail));
     c.on("presence", ({ user, online }) => {
@@ -359,12 +445,35 @@ export class Store extends Emitter {
     if (fromMe) {
       conv.last_read_seq = Math.max(conv.last_read_seq || 0, message.seq);
       conv.unread = 0;
+      conv.mentioned = false;
     } else if (message.seq > (conv.last_read_seq || 0)) {
-      conv.unread = (conv.unread || 0) + 1;
+      // System messages show in the list but are not unread (docs/protocol.md §7).
+      if (CONTENT_KINDS.has(message.kind)) conv.unread = (conv.unread || 0) + 1;
+      if (this.mentionsMe(message)) {
+        conv.mentioned = true;
+        conv.mentionSeq = message.seq;
+      }
       this.typingBy.delete(conv.id);
     }
     this.emit("message", { message, live, conv, fromMe });
     this.changed("conversations");
+  }
+
+  /** A recall, edit or reaction: the list preview follows, the chat redraws the message. */
+  _onChange({ entry, target, live }) {
+    const conversation = (target && target.conversation) || (entry && entry.conversation);
+    const conv = this.conversations.get(conversation);
+    if (!conv) return;
+    if (entry) {
+      conv.last_seq = Math.max(conv.last_seq || 0, entry.seq);
+      // The actor's read cursor moves over their own entry, as sending does.
+      if (entry.sender && entry.sender.id === this.me.id) conv.last_read_seq = Math.max(conv.last_read_seq || 0, entry.seq);
+    }
+    if (target && conv.last_message && conv.last_message.id === target.id) {
+      conv.last_message = target;
+      this.changed("conversations");
+    }
+    this.emit("change", { entry, target, live, conv });
   }
 
   _onRead({ conversation, user, seq }) {
@@ -374,6 +483,7 @@ export class Store extends Emitter {
       // Read on another of my devices.
       if (seq >= (conv.last_read_seq || 0)) {
         conv.last_read_seq = seq;
+        if (!conv.mentionSeq || seq >= conv.mentionSeq) conv.mentioned = false;
         conv.unread = Math.max(0, (conv.last_seq || 0) - seq);
         this.changed("conversations");
       }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { HappyChatClient, backoffDelay, foldChange } from "../happychat-client.js";
+import { DEFAULT_LIMITS, HappyChatClient, backoffDelay, foldChange } from "../happychat-client.js";
 
 class FakeSocket {
   constructor(url) {
@@ -654,4 +654,19 @@ test("REST helpers use the contract's paths, methods and bodies", async () => {
     await call();
     assert.deepEqual(adapter.requests.at(-1), { method, path, body, token: null }, path);
   }
+});
+
+test("hello's limits replace the defaults; until then the defaults hold", () => {
+  const adapter = fakeAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  assert.equal(client.limits.recall_seconds, DEFAULT_LIMITS.recall_seconds);
+  const hellos = [];
+  client.on("hello", (d) => hellos.push(d));
+  client.connect();
+  adapter.socket.open();
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10, limits: { recall_seconds: 30, file_max_bytes: 99 } });
+  assert.equal(client.limits.recall_seconds, 30);
+  assert.equal(client.limits.file_max_bytes, 99);
+  assert.equal(client.limits.edit_seconds, DEFAULT_LIMITS.edit_seconds); // not sent: default kept
+  assert.equal(hellos[0].limits.recall_seconds, 30);
 });

@@ -3,9 +3,17 @@
 // wx.downloadFile with the token, as uploads are private to the conversation's members).
 // Recalled messages are tombstones, edited ones carry a mark, replies quote their original
 // (tap to jump), system messages are chips. Long-press a message: reply, react, edit,
-// recall (docs/protocol.md §12).
+// recall (docs/protocol.md §12). In groups, typing "@" opens a member picker; mentions go
+// as user ids ("@all" for owners and admins).
 const app = getApp();
 const EMOJI = ["😀", "😂", "😍", "👍", "🙏", "🎉", "❤️", "😢", "😮", "👋"];
+
+/** wx.showActionSheet as a promise of the tapped index, or null when dismissed. */
+function sheet(itemList) {
+  return new Promise((resolve) =>
+    wx.showActionSheet({ itemList, success: (res) => resolve(res.tapIndex), fail: () => resolve(null) }),
+  );
+}
 // What wx.openDocument can show.
 const DOCUMENT_TYPES = ["doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf"];
 
@@ -35,6 +43,8 @@ Page({
     emoji: EMOJI,
     showEmoji: false,
     replyTo: null,
+    maxChars: 5000, // the server's text limit (hello.limits.text_max_chars)
+    picker: [], // the member picker after "@": [{id, name}], id "all" for everyone
     scrollTo: "bottom",
     error: "",
   },
@@ -44,12 +54,20 @@ Page({
     this.byId = new Map(); // message id → folded message shown
     this.names = new Map(); // user id → name, for system messages
     this.images = new Map(); // attachment url → temp file path
+    this.members = []; // groups: [{id, name}] of the other members, for the "@" picker
+    this.isAdmin = false; // a group's owner or admin: may mention all and recall anyone's messages
+    this.recalledBy = new Map(); // message id → who recalled it, when it was not its sender
+    this.picked = new Map(); // user id (or "all") → the "@name" put in the draft
     const chat = app.client();
+    this.setData({ maxChars: chat.limits.text_max_chars });
     this.off = [
       chat.on("message", ({ message }) => {
         if (message.conversation === this.conversation) this.add([message]);
       }),
-      chat.on("change", ({ target }) => {
+      chat.on("change", ({ entry, target }) => {
+        if (entry && target && entry.kind === "recall" && entry.sender && entry.sender.id !== target.sender.id) {
+          this.recalledBy.set(target.id, entry.sender);
+        }
         if (target && target.conversation === this.conversation) this.add([target]);
       }),
       chat.on("outbox", () => this.showPending()),
@@ -61,14 +79,20 @@ Page({
       wx.setNavigationBarTitle({ title: conversation.title || "Chat" });
       if (conversation.peer) this.names.set(conversation.peer.id, conversation.peer.remark || conversation.peer.nickname);
       if (conversation.kind === "group" && conversation.group) {
+        const me = this.me();
         for (const member of await chat.api.groupMembers(conversation.group)) {
-          this.names.set(member.user.id, member.alias || member.user.remark || member.user.nickname);
+          const name = member.user.remark || member.alias || member.user.nickname;
+          this.names.set(member.user.id, name);
+          if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
+          else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
         }
       }
       // client.history remembers the messages, so later recalls and edits fold into them.
       const page = await chat.history(this.conversation, { limit: 30 });
       this.add(page.results);
       chat.setCursor(this.conversation, conversation.last_seq);
+      // Opened from a search result: show that message with its context.
+      if (Number(query.seq) > 0) await this.jump(Number(query.seq));
     } catch (err) {
       this.setData({ error: err.detail || "Could not load this conversation." });
     }
@@ -109,12 +133,22 @@ Page({
     }
   },
 
+  /** "Bob recalled a message", or who else did ("You recalled a message from Bob"). */
+  tombstone(m, mine, sender) {
+    const by = this.recalledBy.get(m.id);
+    if (!by) return `${mine ? "You" : sender} recalled a message`;
+    const me = this.me();
+    const who = me && by.id === me.id ? "You" : this.name(by.id) || by.nickname;
+    return `${who} recalled a message from ${mine ? "you" : sender}`;
+  },
+
   /** The row the page draws for a (folded) message. */
   row(m) {
     const me = this.me();
     const mine = Boolean(me && m.sender.id === me.id);
-    const sender = m.sender.remark || m.sender.nickname;
-    if (!mine) this.names.set(m.sender.id, this.names.get(m.sender.id) || sender);
+    // The name you gave them, else their alias in this group (from the members), else theirs.
+    const sender = m.sender.remark || this.names.get(m.sender.id) || m.sender.nickname;
+    if (!mine && !this.names.has(m.sender.id)) this.names.set(m.sender.id, sender);
     const attachment = m.recalled ? null : m.attachment;
     const file = attachment && attachment.kind === "file" ? attachment : null;
     const quote = m.reply && {
@@ -131,7 +165,8 @@ Page({
       kind: m.kind,
       body: m.recalled ? "" : m.body,
       recalled: m.recalled,
-      tombstone: m.recalled ? `${mine ? "You" : sender} recalled a message` : "",
+      tombstone: m.recalled ? this.tombstone(m, mine, sender) : "",
+      sentAt: Date.parse(m.created_at) || 0,
       edited: m.edited && !m.recalled,
       system: m.kind === "system" ? this.systemText(m) : "",
       quote: quote || null,
@@ -150,6 +185,7 @@ Page({
   /** Show stored messages (new ones once each, changed ones replaced), in seq order. */
   add(messages) {
     let rows = this.data.messages;
+    const newestBefore = rows.length ? rows[rows.length - 1].seq : 0;
     let changed = false;
     for (const m of messages) {
       if (m.kind === "recall" || m.kind === "edit" || m.kind === "reaction") continue;
@@ -163,7 +199,9 @@ Page({
     }
     if (!changed) return;
     rows.sort((a, b) => a.seq - b.seq);
-    this.setData({ messages: rows });
+    const newest = rows.length ? rows[rows.length - 1].seq : 0;
+    // Something newer than what was shown: follow it (older pages and changes stay put).
+    this.setData(newest > newestBefore ? { messages: rows, scrollTo: `m${newest}` } : { messages: rows });
     for (const m of messages) {
       if (m.attachment && m.attachment.kind === "image" && !m.recalled) this.loadImage(m.id, m.attachment.thumbnail_url);
     }
@@ -199,8 +237,45 @@ Page({
   },
 
   onInput(e) {
-    this.setData({ draft: e.detail.value });
+    const value = e.detail.value;
+    const typedAt = value.endsWith("@") && value.length > this.data.draft.length;
+    this.setData({ draft: value });
     app.client().typing(this.conversation);
+    if (typedAt && this.kind === "group") this.openPicker();
+  },
+
+  /** The "@" picker: the other members, and everyone for an owner or admin. */
+  openPicker() {
+    const everyone = this.isAdmin ? [{ id: "all", name: "All members" }] : [];
+    this.setData({ picker: everyone.concat(this.members) });
+  },
+
+  onPickMention(e) {
+    const raw = e.currentTarget.dataset.id;
+    const id = String(raw) === "all" ? "all" : Number(raw);
+    const choice = this.data.picker.find((p) => p.id === id);
+    if (!choice) return;
+    const text = id === "all" ? "@all" : `@${choice.name}`;
+    this.picked.set(id, text);
+    // The "@" just typed becomes the mention.
+    const draft = this.data.draft.endsWith("@") ? this.data.draft.slice(0, -1) : this.data.draft;
+    this.setData({ draft: `${draft}${text} `, picker: [] });
+  },
+
+  onClosePicker() {
+    this.setData({ picker: [] });
+  },
+
+  /** Mentions still in the text (one deleted from the draft is no longer sent). */
+  mentionsIn(body) {
+    const mentions = [];
+    let mentionAll = false;
+    for (const [id, text] of this.picked) {
+      if (!body.includes(text)) continue;
+      if (id === "all") mentionAll = true;
+      else mentions.push(id);
+    }
+    return { mentions: mentions.length ? mentions : null, mentionAll };
   },
 
   onToggleEmoji() {
@@ -215,23 +290,19 @@ Page({
     const body = this.data.draft.trim();
     if (!body) return;
     const replyTo = this.data.replyTo ? this.data.replyTo.id : null;
-    app.client().send({ conversation: this.conversation, body, replyTo });
-    this.setData({ draft: "", showEmoji: false, replyTo: null });
+    const { mentions, mentionAll } = this.mentionsIn(body);
+    app.client().send({ conversation: this.conversation, body, replyTo, mentions, mentionAll });
+    this.picked.clear();
+    this.setData({ draft: "", showEmoji: false, replyTo: null, picker: [] });
   },
 
   /** A message the server refused stays in the outbox until the user retries or deletes it. */
   async onRetry(e) {
     const { id } = e.currentTarget.dataset;
-    let tapIndex;
-    try {
-      ({ tapIndex } = await new Promise((resolve, reject) =>
-        wx.showActionSheet({ itemList: ["Send again", "Delete"], success: resolve, fail: reject }),
-      ));
-    } catch {
-      return; // dismissed: it stays, marked failed
-    }
+    const tapIndex = await sheet(["Send again", "Delete"]);
     if (tapIndex === 0) app.client().retry(id);
-    else app.client().discard(id);
+    else if (tapIndex === 1) app.client().discard(id);
+    // dismissed: it stays, marked failed
   },
 
   onCancelReply() {
@@ -270,6 +341,12 @@ Page({
     } catch {
       return; // cancelled
     }
+    const max = app.client().limits.file_max_bytes;
+    if (file.size > max) {
+      // Not worth uploading only to be refused (the server checks again).
+      wx.showToast({ title: `Files can be at most ${fileSize(max)}`, icon: "none" });
+      return;
+    }
     try {
       // wx.uploadFile names the part after the temp file: pass the real name along.
       await app.client().sendFile({ conversation: this.conversation, file: file.path, filename: file.name, preview: file.name });
@@ -305,8 +382,12 @@ Page({
   },
 
   /** Jump to a reply's original, loading the history around it when it is not shown yet. */
-  async onQuote(e) {
-    const seq = Number(e.currentTarget.dataset.seq);
+  onQuote(e) {
+    return this.jump(Number(e.currentTarget.dataset.seq));
+  },
+
+  /** Show message `seq`: loaded around it when it is not shown yet, then scrolled to. */
+  async jump(seq) {
     if (!this.data.messages.some((m) => m.seq === seq)) {
       try {
         const page = await app.client().history(this.conversation, { around: seq, limit: 30 });
@@ -325,24 +406,38 @@ Page({
     if (!row || row.recalled || row.kind === "system") return;
     const actions = [
       ["Reply", () => this.setData({ replyTo: { id: row.id, sender: row.sender, text: summary(row.kind, row.body, row.file && row.file.name) } })],
-      ["👍", () => app.client().react(row.id, "👍")],
-      ["❤️", () => app.client().react(row.id, "❤️")],
+      ["React…", async () => {
+        const reactions = app.client().limits.reactions;
+        const index = await sheet(reactions);
+        return index === null ? null : app.client().react(row.id, reactions[index]);
+      }],
     ];
-    if (row.mine && row.kind === "text") actions.push(["Edit", () => this.edit(row)]);
-    if (row.mine) actions.push(["Recall", () => app.client().recall(row.id)]);
-    let tapIndex;
-    try {
-      ({ tapIndex } = await new Promise((resolve, reject) =>
-        wx.showActionSheet({ itemList: actions.map(([label]) => label), success: resolve, fail: reject }),
-      ));
-    } catch {
-      return; // dismissed
+    // Offer only what the server allows now (hello.limits); it still decides.
+    const { recall_seconds: recallSeconds, edit_seconds: editSeconds } = app.client().limits;
+    const age = (Date.now() - row.sentAt) / 1000;
+    if (row.kind === "text") actions.push(["Copy", () => wx.setClipboardData({ data: row.body })]);
+    if (row.mine && row.kind === "text" && age < editSeconds) actions.push(["Edit", () => this.edit(row)]);
+    if ((row.mine && age < recallSeconds) || (this.kind === "group" && this.isAdmin && !row.mine)) {
+      actions.push(["Recall", () => app.client().recall(row.id)]);
     }
+    const tapIndex = await sheet(actions.map(([label]) => label));
+    if (tapIndex === null) return; // dismissed
+    await this.change(() => actions[tapIndex][1]());
+  },
+
+  /** Tapping a reaction under a message adds yours, or takes it back. */
+  onReaction(e) {
+    const { id, emoji, mine } = e.currentTarget.dataset;
+    return this.change(() => app.client().react(Number(id), emoji, !mine));
+  },
+
+  /** Run a message change; the folded message it answers is shown, a refusal explained. */
+  async change(action) {
     try {
-      const changed = await actions[tapIndex][1]();
+      const changed = await action();
       if (changed && changed.id) this.add([changed]);
     } catch (err) {
-      wx.showToast({ title: err.detail || "That did not work", icon: "none" });
+      wx.showToast({ title: (err && err.detail) || "That did not work", icon: "none" });
     }
   },
 

@@ -1,0 +1,97 @@
+"""The send path's rules, run in a process of its own against the database in its
+environment (tests/system/test_send_rules.py runs it on PostgreSQL, where a plain message
+is stored by one statement): `python -m tests.system.sendcheck` prints a JSON report."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happychat.settings")
+
+
+def outcome(call: Any) -> Any:
+    from happychat.errors import DomainError
+
+    try:
+        message, created = call()
+    except DomainError as exc:
+        return {"error": exc.code}
+    return {"id": message.pk, "seq": message.seq, "created": created, "body": message.body}
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from accounts.models import Block, User
+    from chat.models import Message
+    from chat.services.messages import message_send
+    from tests.system.dbtool import seed
+
+    world = seed(
+        {
+            "users": ["ann", "ben", "cat", "dan", "eve"],
+            "friends": [["ann", "ben"], ["ann", "dan"]],
+            "exfriends": [["ann", "cat"]],
+            "groups": [{"name": "g", "owner": "ann", "members": ["ben"], "former": ["eve"]}],
+        }
+    )
+    users = {u.username: u for u in User.objects.all()}
+    ab, ac, ad = (world["direct"][k] for k in ("ann:ben", "ann:cat", "ann:dan"))
+    group = world["groups"]["g"]["conversation"]
+    Block.objects.create(user=users["dan"], blocked=users["ann"])
+
+    def send(sender: str, conversation: int, client_id: str, body: str = "hello") -> Any:
+        return outcome(
+            lambda: message_send(
+                sender=users[sender], conversation_id=conversation, client_id=client_id, body=body
+            )
+        )
+
+    report: dict[str, Any] = {"vendor": connection.vendor}
+    report["first"] = send("ann", ab, "a1", "first words")
+    report["second"] = send("ben", ab, "b1")
+    report["retry"] = send("ann", ab, "a1", "first words")
+    report["retry_elsewhere"] = send("ann", group, "a1")
+    report["not_friends"] = send("ann", ac, "a2")
+    report["blocked"] = send("ann", ad, "a3")
+    report["former_member"] = send("eve", group, "e1")
+    report["stranger"] = send("cat", ab, "c1")
+    report["missing"] = send("ann", 10**12, "a4")
+    report["third"] = send("ann", ab, "a5")
+    report["mention"] = send("ann", group, "a6", "hi @ben")
+    # Inside a caller's transaction (the robot's, a group commit's): a savepoint each, so a
+    # retried id leaves the transaction usable and the next send still stores.
+    from django.db import transaction
+
+    with transaction.atomic():
+        report["nested_retry"] = send("ann", ab, "a5")
+        report["nested_next"] = send("ann", ab, "a7", "after the retry")
+    report["with_data"] = outcome(
+        lambda: message_send(
+            sender=users["ann"], conversation_id=ab, client_id="a8", body="x", data={"k": 1}
+        )
+    )
+    report["stored_data"] = Message.objects.get(pk=report["with_data"]["id"]).data
+    report["seqs"] = list(
+        Message.objects.filter(conversation_id=ab).order_by("seq").values_list("seq", flat=True)
+    )
+    report["read_cursor"] = users["ann"].conversation_members.get(conversation_id=ab).last_read_seq
+    table = "chat_message_search" if connection.vendor == "postgresql" else "chat_message_fts"
+    column = "message_id" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE {column} = %s",  # noqa: S608 - our names
+            [report["first"]["id"]],
+        )
+        report["indexed"] = cursor.fetchone()[0]
+    json.dump(report, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
