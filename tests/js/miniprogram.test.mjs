@@ -140,6 +140,13 @@ test("friends page: find people and ask them with a note; decline; refusals are 
   assert.match(friends.data.error, /./);
   assert.ok(!friends.data.friends.some((f) => f.username === "dave"));
   assert.ok(!(await dave.api.friends()).some((f) => f.id === me.id));
+
+  // Live: carol accepts while the page is open; a new request arrives.
+  await carol.api.acceptFriendRequest(asked.id);
+  await until(() => friends.data.friends.some((f) => f.username === "carol"), 5000, "carol becomes a friend live");
+  await dave.api.sendFriendRequest(me.id, "second try");
+  await until(() => friends.data.requests.some((r) => r.message === "second try"), 5000, "a request arrives live");
+  friends.onUnload();
 });
 
 test("conversation list: unread badges from REST, kept current by live messages", async () => {
@@ -376,6 +383,12 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
   await list.onShow(); // the server agrees after a reload
   assert.equal(row(group.conversation).mentioned, true);
   assert.equal(row(group.conversation).unread, 1);
+
+  // A rename reaches the list live.
+  await bob.api.updateGroup(group.id, { name: "Lunch club 🍜" });
+  await until(() => row(group.conversation).title === "Lunch club 🍜", 5000, "renamed live");
+  await bob.api.updateGroup(group.id, { name: "Lunch club" });
+  await until(() => row(group.conversation).title === "Lunch club", 5000, "renamed back");
 
   bob.send({ conversation: conv, body: "never mind" });
   await until(() => row(conv).preview === "never mind", 5000, "live preview");
