@@ -368,6 +368,28 @@ test("chat room: a quote whose original is not loaded yet jumps there through hi
   room.onUnload();
 });
 
+test("chat room: scrolling to the top loads earlier pages until the first message", async () => {
+  const room = await page("chat/chat", { id: String(conv) });
+  const seqs = () => room.data.messages.map((m) => m.seq);
+  assert.equal(room.data.hasOlder, true);
+  const shown = room.data.messages.length;
+  const first = seqs()[0];
+  await room.onLoadOlder();
+  assert.ok(room.data.messages.length > shown, "an earlier page was added");
+  assert.ok(seqs()[0] < first);
+  assert.equal(room.data.scrollTo, `m${first}`, "the reader stays where they were");
+  for (let n = 0; n < 10 && room.data.hasOlder; n += 1) await room.onLoadOlder();
+  assert.equal(room.data.hasOlder, false);
+  assert.equal(room.data.loadingOlder, false);
+  assert.equal(room.data.messages[0].system, "You are now friends. Say hello!");
+  assert.deepEqual(seqs(), [...seqs()].sort((a, b) => a - b));
+  assert.equal(new Set(seqs()).size, seqs().length, "a message shown twice");
+  const count = room.data.messages.length;
+  await room.onLoadOlder(); // nothing older: no request, nothing changes
+  assert.equal(room.data.messages.length, count);
+  room.onUnload();
+});
+
 test("conversation list: [@me] for a group mention, a recalled preview, system messages not unread", async () => {
   const list = await page("conversations/conversations");
   await list.onShow();

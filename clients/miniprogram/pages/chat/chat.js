@@ -46,6 +46,8 @@ Page({
     maxChars: 5000, // the server's text limit (hello.limits.text_max_chars)
     picker: [], // the member picker after "@": [{id, name}], id "all" for everyone
     scrollTo: "bottom",
+    hasOlder: false, // older messages exist before the first one shown
+    loadingOlder: false,
     error: "",
   },
 
@@ -92,6 +94,7 @@ Page({
       // client.history remembers the messages, so later recalls and edits fold into them.
       const page = await chat.history(this.conversation, { limit: 30 });
       this.add(page.results);
+      this.setData({ hasOlder: page.has_more });
       chat.setCursor(this.conversation, conversation.last_seq);
       // Opened from a search result: show that message with its context.
       if (Number(query.seq) > 0) await this.jump(Number(query.seq));
@@ -397,6 +400,24 @@ Page({
   },
 
   /** Jump to a reply's original, loading the history around it when it is not shown yet. */
+  /** Scrolled to the top: the page of messages before the first one shown. */
+  async onLoadOlder() {
+    const rows = this.data.messages;
+    if (!this.data.hasOlder || this.data.loadingOlder || rows.length === 0) return;
+    const first = rows[0].seq;
+    this.setData({ loadingOlder: true });
+    try {
+      const page = await app.client().history(this.conversation, { before: first, limit: 30 });
+      this.add(page.results);
+      // Stay where the reader was: on the message that was first.
+      this.setData({ hasOlder: page.has_more, scrollTo: `m${first}` });
+    } catch (err) {
+      wx.showToast({ title: (err && err.detail) || "Could not load earlier messages", icon: "none" });
+    } finally {
+      this.setData({ loadingOlder: false });
+    }
+  },
+
   onQuote(e) {
     return this.jump(Number(e.currentTarget.dataset.seq));
   },
