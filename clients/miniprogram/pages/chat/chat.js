@@ -70,6 +70,13 @@ Page({
         }
         if (target && target.conversation === this.conversation) this.add([target]);
       }),
+      // Members come and go, roles and aliases change: the picker and names follow.
+      chat.on("event", ({ event, data }) => {
+        const group = data && data.group && data.group.id;
+        if (this.group && group === this.group && ["group_joined", "group_left", "group_updated"].includes(event)) {
+          this.loadMembers().catch(() => {});
+        }
+      }),
       chat.on("outbox", () => this.showPending()),
       chat.on("failed", ({ detail }) => wx.showToast({ title: detail || "Not sent", icon: "none" })),
     ];
@@ -79,13 +86,8 @@ Page({
       wx.setNavigationBarTitle({ title: conversation.title || "Chat" });
       if (conversation.peer) this.names.set(conversation.peer.id, conversation.peer.remark || conversation.peer.nickname);
       if (conversation.kind === "group" && conversation.group) {
-        const me = this.me();
-        for (const member of await chat.api.groupMembers(conversation.group)) {
-          const name = member.user.remark || member.alias || member.user.nickname;
-          this.names.set(member.user.id, name);
-          if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
-          else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
-        }
+        this.group = conversation.group;
+        await this.loadMembers();
       }
       // client.history remembers the messages, so later recalls and edits fold into them.
       const page = await chat.history(this.conversation, { limit: 30 });
@@ -101,6 +103,19 @@ Page({
 
   onUnload() {
     for (const off of this.off || []) off();
+  },
+
+  /** Groups: the other members for the "@" picker, your role, and everyone's name. */
+  async loadMembers() {
+    const me = this.me();
+    const members = [];
+    for (const member of await app.client().api.groupMembers(this.group)) {
+      const name = member.user.remark || member.alias || member.user.nickname;
+      this.names.set(member.user.id, name); // kept after they leave, for older messages
+      if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
+      else members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
+    }
+    this.members = members;
   },
 
   me() {
