@@ -141,7 +141,7 @@ export interface Message {
   recalled: boolean;
   /**
    * The group owner or admin who recalled a member's message; null when not recalled,
-   * recalled by its sender, or taken down by an operator. (Absent from servers before 1.12.)
+   * recalled by its sender, or taken down by an operator. (Absent from servers before 1.13.)
    */
   recalled_by?: Id | null;
   edited: boolean;

@@ -3,6 +3,10 @@
 // box finds messages (GET search/messages/); a result opens the chat at that message.
 const app = getApp();
 const COUNTED = ["text", "image", "file"]; // what counts as unread (docs/protocol.md §7)
+const LIST_EVENTS = [
+  "friend_added", "friend_updated", "friend_removed", "conversation_created",
+  "group_joined", "group_left", "group_updated", "group_dissolved",
+];
 
 function me() {
   return app.globalData.user || app.client().user;
@@ -45,9 +49,9 @@ Page({
     this.off = [
       chat.on("message", ({ message }) => this.onMessage(message)),
       chat.on("change", ({ target }) => this.onChange(target)),
-      // A new friend or group, or one gone: the list changes shape.
+      // A friend or group new, gone, renamed (or remarked), muted: reload the list.
       chat.on("event", ({ event }) => {
-        if (["friend_added", "conversation_created", "group_joined", "group_left", "group_dissolved"].includes(event)) this.load();
+        if (LIST_EVENTS.includes(event)) this.load();
       }),
       chat.on("read", ({ conversation, user, seq }) => {
         if (me() && user === me().id) this.markRead(conversation, seq);
