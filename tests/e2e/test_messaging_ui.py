@@ -623,7 +623,7 @@ send({u["carol"]!r}, conv, "buy cheap watches here")
     )
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"])
-    carol = page_for(new_context, live_server, u["carol"], viewport=PHONE)
+    carol = page_for(new_context, live_server, u["carol"], viewport=PHONE, has_touch=True)
     for page in (alice, bob, carol):
         open_conversation(page, "Choir")
         page.wait_for_function(
@@ -662,7 +662,10 @@ send({u["carol"]!r}, conv, "buy cheap watches here")
     carol.locator("#composer-input").type("@")
     expect(carol.locator("#mention-picker [role=option]")).to_have_count(2)  # Alice, Bob
     expect(carol.locator("#mention-picker")).not_to_contain_text("Everyone")
-    carol.keyboard.press("Escape")
+    # A tap picks, on a phone.
+    carol.locator("#mention-picker [role=option]", has_text="Alice").tap()
+    expect(carol.locator("#mention-picker")).to_be_hidden()
+    expect(carol.locator("#composer-input")).to_have_value("@Alice ")
     carol.locator("#composer-input").fill("")
     carol.locator("#back").click()
 
