@@ -115,6 +115,17 @@ def test_recall_leaves_a_tombstone_on_both_sides_and_in_the_list(
     expect(bob.locator("#msg-menu [data-action=recall]")).to_have_count(0)
     bob.keyboard.press("Escape")
 
+    # The window is the server's (hello.server_time): with the server's clock 10 minutes
+    # ahead of this device, the message is too old to recall.
+    alice.evaluate("window.happychat.client.clockOffset = 600000")
+    item = bubble(alice, "oops, wrong chat")
+    item.hover()
+    item.locator(".msg-more").click()
+    expect(alice.locator("#msg-menu [data-action=reply]")).to_be_visible()
+    expect(alice.locator("#msg-menu [data-action=recall]")).to_have_count(0)
+    alice.keyboard.press("Escape")
+    alice.evaluate("window.happychat.client.clockOffset = 0")
+
     menu_action(alice, "oops, wrong chat", "recall")
 
     expect(alice.locator("#messages li.recalled")).to_have_text(
