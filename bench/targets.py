@@ -39,7 +39,12 @@ from tests.servers import (
     wait_for_port,
 )
 
-UNTHROTTLED = {"CHAT_SEND_RATE": "1000000", "CHAT_SEND_BURST": "1000000"}
+UNTHROTTLED = {
+    "CHAT_SEND_RATE": "1000000",
+    "CHAT_SEND_BURST": "1000000",
+    "CHAT_SOCKET_FRAME_RATE": "1000000",
+    "CHAT_SOCKET_FRAME_BURST": "1000000",
+}
 PEERS = ROOT / "bench" / "peers"
 
 
@@ -117,8 +122,10 @@ def _popen(args: list[str], log: Path, env: dict[str, str] | None = None) -> sub
 class HappyChat(Target):
     protocol = "happychat"
 
-    def __init__(self, *, scaleout: bool = False) -> None:
+    def __init__(self, *, scaleout: bool = False, throttled: bool = False) -> None:
+        """`throttled`: keep the default rate limits (the throughput benchmarks lift them)."""
         self.scaleout = scaleout
+        self.throttled = throttled
         self.key = "happychat-scaleout" if scaleout else "happychat-sqlite"
         self.label = (
             "HappyChat (PostgreSQL + Redis, 2 daphnes)" if scaleout else "HappyChat (SQLite)"
@@ -133,7 +140,9 @@ class HappyChat(Target):
     def start(self, work: Path) -> HappyChat:
         self.work = work / self.key
         self.work.mkdir(parents=True, exist_ok=True)
-        extra = {"MEDIA_ROOT": str(self.work / "media"), "LOG_LEVEL": "WARNING", **UNTHROTTLED}
+        extra = {"MEDIA_ROOT": str(self.work / "media"), "LOG_LEVEL": "WARNING"}
+        if not self.throttled:
+            extra.update(UNTHROTTLED)
         try:
             if self.scaleout:
                 self.pg = Postgres(self.work / "postgres.log")

@@ -74,6 +74,7 @@ MAX_PIPELINED_SYNCS = 20  # syncs over the rate sent without waiting for `synced
 PIPELINED_SYNCS_FORGIVEN_PER_SECOND = 0.2
 MAX_PENDING_WRITES = 100  # per socket: sends and reads waiting for the writer
 RESUBSCRIBE_SECONDS = 120.0
+SYNC_SLICE = 20  # messages of a sync page sent before letting other sockets' work run
 PRESENCE_TOUCH_SECONDS = 5.0
 TYPING_INTERVAL = 2.0
 
@@ -164,8 +165,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.channel_name = self.channel_layer.new_direct_channel(self.dispatch)
         self.base_send = send
         try:
+            inbound = self._inbound
             while True:
                 await self.dispatch(await receive())
+                if inbound is not None and inbound.qsize():
+                    # More of this socket's frames wait: let other sockets' work run first,
+                    # so one socket's burst does not hold up everyone's deliveries.
+                    await asyncio.sleep(0)
         except StopConsumer:
             pass
 
@@ -663,12 +669,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             cursors=cursors,
             limit=min(limit, settings.CHAT_SYNC_MAX_LIMIT),
         )
-        for message in batch.messages:
+        # The rate counts pages of the default size: a sync that brought 200 messages costs
+        # four, so a socket cannot make the process serialize more than the rate's worth.
+        pages = len(batch.messages) / settings.CHAT_SYNC_DEFAULT_LIMIT
+        self.sync_bucket.charge(max(0.0, pages - 1))
+        for n, message in enumerate(batch.messages, 1):
             if self.flow is not None and self.flow.outbound_full:
                 await self.flow.drained()  # a page waits for the client to read, not in RAM
             await self.send(
                 text_data=events.encode({"type": "message", "message": message_payload(message)})
             )
+            if n % SYNC_SLICE == 0:
+                await asyncio.sleep(0)  # others' deliveries go out between slices of a page
         await self.send_json(
             {"type": "synced", "cursors": batch.cursors, "has_more": batch.has_more}
         )

@@ -14,6 +14,10 @@ WebSocket protocol so that each socket gets a `Flow`:
   the socket's unsent output passes the buffer size (64 KiB): the server then stops
   reading that socket, so a client that does not read cannot make it work either. Reading
   also stops while more than INBOUND_MAX_FRAMES frames wait for the application.
+- **A frame budget**: a socket's frames are read at most CHAT_SOCKET_FRAME_RATE a second
+  (bursts of CHAT_SOCKET_FRAME_BURST); past it the server stops reading that socket until
+  the budget refills, so a flood costs the process a bounded share of its time whatever
+  the frames are (they wait in the client's own buffers).
 - **Slow readers**: a socket whose unsent output would pass OUTBOUND_MAX_BYTES (other
   people's messages keep coming while it does not read) is closed with 4009 and dropped
   if the close is not answered within a second; what it missed comes back with `sync`.
@@ -34,6 +38,9 @@ logger = logging.getLogger("happychat.flow")
 INBOUND_MAX_FRAMES = 64
 INBOUND_POLL_SECONDS = 0.01
 OUTBOUND_MAX_BYTES = 1024 * 1024
+# Set from settings by install() (CHAT_SOCKET_FRAME_RATE, CHAT_SOCKET_FRAME_BURST).
+FRAME_RATE = 200.0
+FRAME_BURST = 400.0
 
 
 class Flow:
@@ -41,10 +48,13 @@ class Flow:
 
     __slots__ = (
         "_waiters",
+        "budget",
+        "budget_at",
         "closed",
         "closing",
         "inbound_full",
         "outbound_full",
+        "over_budget",
         "protocol",
         "reading_paused",
     )
@@ -53,6 +63,9 @@ class Flow:
         self.protocol = protocol
         self.outbound_full = False
         self.inbound_full = False
+        self.over_budget = False
+        self.budget = FRAME_BURST
+        self.budget_at = 0.0
         self.reading_paused = False
         self.closing = False
         self.closed = False
@@ -82,11 +95,25 @@ class Flow:
     # --- inbound ------------------------------------------------------------------------
 
     def frame_queued(self) -> None:
-        """A frame went to the application: stop reading while too many wait."""
+        """A frame went to the application: stop reading while too many wait, or while the
+        socket is over its frame budget."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self.budget = min(FRAME_BURST, self.budget + (now - self.budget_at) * FRAME_RATE) - 1
+        self.budget_at = now
+        if self.budget < 0 and not self.over_budget:
+            self.over_budget = True
+            self._apply()
+            loop.call_later(-self.budget / FRAME_RATE, self._budget_refilled)
         if not self.inbound_full and self._inbound() >= INBOUND_MAX_FRAMES:
             self.inbound_full = True
             self._apply()
             asyncio.get_running_loop().call_later(INBOUND_POLL_SECONDS, self._poll_inbound)
+
+    def _budget_refilled(self) -> None:
+        self.over_budget = False
+        if not self.closed:
+            self._apply()
 
     def _inbound(self) -> int:
         queue = getattr(self.protocol, "application_queue", None)
@@ -143,7 +170,7 @@ class Flow:
                 waiter.set_result(None)
 
     def _apply(self) -> None:
-        pause = self.outbound_full or self.inbound_full
+        pause = self.outbound_full or self.inbound_full or self.over_budget
         if pause == self.reading_paused or self.closed:
             return
         self.reading_paused = pause
@@ -159,10 +186,14 @@ _installed = False
 
 def install() -> None:
     """Give every daphne WebSocket a Flow (idempotent; a no-op outside daphne)."""
-    global _installed
+    global _installed, FRAME_RATE, FRAME_BURST
     if _installed:
         return
     _installed = True
+    from django.conf import settings
+
+    FRAME_RATE = float(settings.CHAT_SOCKET_FRAME_RATE)
+    FRAME_BURST = float(settings.CHAT_SOCKET_FRAME_BURST)
     from daphne.server import Server
     from daphne.ws_protocol import WebSocketProtocol
 

@@ -166,6 +166,11 @@ class TokenBucket:
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
+    def charge(self, tokens: float) -> None:
+        """Count `tokens` more for what was just done (paid by waiting on the next one)."""
+        self._refill()
+        self.tokens -= tokens
+
 
 def header(scope: dict[str, Any], name: bytes) -> str | None:
     """The first value of request header `name` (lower-case bytes), if present."""

@@ -340,6 +340,10 @@ CHAT_SYNC_MAX_LIMIT = 200
 # Per-socket send rate (messages a second, and burst) before `rate_limited`.
 CHAT_SEND_RATE = env.float("CHAT_SEND_RATE", default=20.0)
 CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
+# Frames a socket may have read a second (and burst), whatever they are: past it the
+# server stops reading the socket until the budget refills (daphne only; chat/flow.py).
+CHAT_SOCKET_FRAME_RATE = env.float("CHAT_SOCKET_FRAME_RATE", default=200.0)
+CHAT_SOCKET_FRAME_BURST = env.float("CHAT_SOCKET_FRAME_BURST", default=400.0)
 # Per-socket `sync` rate: over it a sync is answered late, not refused.
 CHAT_SYNC_RATE = env.float("CHAT_SYNC_RATE", default=5.0)
 CHAT_SYNC_BURST = env.float("CHAT_SYNC_BURST", default=20.0)

@@ -260,6 +260,41 @@ async def test_syncs_over_the_rate_are_answered_late_not_refused(alice, direct, 
     assert [f for f in await drain(ws) if f["type"] == "error"] == []
 
 
+async def test_a_sync_is_counted_in_pages_of_the_default_size(
+    alice, bob, direct, connect, settings
+):
+    from chat.services.messages import message_send
+
+    settings.CHAT_SYNC_RATE = 10
+    settings.CHAT_SYNC_BURST = 1
+    settings.CHAT_SYNC_DEFAULT_LIMIT = 10
+    for n in range(40):
+        await sync_to_async(message_send)(
+            sender=bob, conversation_id=direct.pk, client_id=f"b{n}", body=f"m{n}"
+        )
+    ws = await connect(alice)
+    loop = asyncio.get_running_loop()
+
+    async def sync(limit: int) -> tuple[float, int]:
+        started = loop.time()
+        await ws.send_json_to({"type": "sync", "cursors": {str(direct.pk): 0}, "limit": limit})
+        got = 0
+        while True:
+            frame = await ws.receive_json_from(timeout=5)
+            if frame["type"] == "synced":
+                return loop.time() - started, got
+            got += frame["type"] == "message"
+
+    # One page of the default size costs one token; the next sync waits a tenth of a second.
+    assert (await sync(10))[1] == 10
+    assert (await sync(10))[0] >= 0.08
+    # Forty messages cost four: the sync after them waits about 0.4 s, not 0.1 s.
+    assert (await sync(40))[1] == 40
+    waited, got = await sync(10)
+    assert got == 10
+    assert waited >= 0.3
+
+
 async def test_a_pipelined_sync_flood_is_closed_with_4029(alice, direct, connect, settings):
     settings.CHAT_SYNC_RATE = 50
     settings.CHAT_SYNC_BURST = 5

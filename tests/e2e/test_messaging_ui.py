@@ -9,11 +9,9 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.chat_ui_support import (
-    befriend,
+    PASSWORD,
     conversation_link,
     login,
-    make_group,
-    make_user,
     open_conversation,
     run_django,
     send_text,
@@ -27,14 +25,38 @@ PHONE = {"width": 390, "height": 844}
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-def people(env, *names):
-    """Fresh activated users (unique names per test) as {short name: username}."""
-    users = {}
-    for name in names:
-        username = unique(name)
-        make_user(env, username, nickname=name.title())
-        users[name] = username
-    return users
+def world(env, *names, friends=(), group=None, code=""):
+    """One seeding process per test: fresh activated users (unique names), friendships
+    (pairs of short names) through the real services, maybe a group (name, owner,
+    members) whose conversation id is `conv`, then `code` (see seed(); a string, or a
+    function of the names). Returns ({short name: username}, conv or None, code's result).
+    """
+    u = {name: unique(name) for name in names}
+    script = "from tests.factories import UserFactory\n"
+    script += "from chat.services import conversation_robot_ensure\n"
+    script += "from friends.services import friend_request_send, friend_request_accept\n"
+    script += "from groups.services import group_create\n"
+    for name, username in u.items():
+        script += (
+            f"conversation_robot_ensure(user=UserFactory(username={username!r}, "
+            f"nickname={name.title()!r}, password={PASSWORD!r}))\n"
+        )
+    for a, b in friends:
+        script += (
+            f"friend_request_accept(user=user({u[b]!r}), request_id=friend_request_send("
+            f"from_user=user({u[a]!r}), to_user_id=user({u[b]!r}).pk, message='hi').pk)\n"
+        )
+    script += "conv = None\n"
+    if group:
+        name, owner, members = group
+        ids = "[" + ", ".join(f"user({u[m]!r}).pk" for m in members) + "]"
+        script += (
+            f"conv = group_create(owner=user({u[owner]!r}), name={name!r}, "
+            f"member_ids={ids}).conversation_id\n"
+        )
+    script += (code(u) if callable(code) else code) + "\nresult = [conv, result]\n"
+    conv, result = seed(env, script)  # type: ignore[misc]
+    return u, conv, result
 
 
 def page_for(new_context, live_server, username, viewport=PC, **kwargs):
@@ -74,8 +96,7 @@ def menu_action(page, text, action):
 def test_recall_leaves_a_tombstone_on_both_sides_and_in_the_list(
     live_server, live_server_env, new_context
 ):
-    u = people(live_server_env, "alice", "bob")
-    befriend(live_server_env, u["alice"], u["bob"])
+    u, _conv, _ = world(live_server_env, "alice", "bob", friends=[("alice", "bob")])
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"])
     open_conversation(alice, "Bob")
@@ -119,12 +140,13 @@ def test_recall_leaves_a_tombstone_on_both_sides_and_in_the_list(
 def test_edit_in_the_composer_marks_the_message_edited_and_shows_a_filter_refusal(
     live_server, live_server_env, new_context
 ):
-    u = people(live_server_env, "alice", "bob")
-    befriend(live_server_env, u["alice"], u["bob"])
     word = unique("forbidden")
-    run_django(
+    u, _conv, _ = world(
         live_server_env,
-        f"from safety.services import sensitive_word_save\n"
+        "alice",
+        "bob",
+        friends=[("alice", "bob")],
+        code=f"from safety.services import sensitive_word_save\n"
         f"sensitive_word_save(word={word!r}, action='reject')",
     )
     alice = page_for(new_context, live_server, u["alice"])
@@ -169,18 +191,21 @@ def test_edit_in_the_composer_marks_the_message_edited_and_shows_a_filter_refusa
 def test_reply_quotes_and_jumps_to_an_original_not_loaded_yet(
     live_server, live_server_env, new_context
 ):
-    u = people(live_server_env, "alice", "bob")
-    befriend(live_server_env, u["alice"], u["bob"])
     # The original, then 80 messages (the chat loads 30 at first), then a reply to it.
-    seed(
+    u, _conv, _ = world(
         live_server_env,
-        f"""
+        "alice",
+        "bob",
+        friends=[("alice", "bob")],
+        code=lambda u: (
+            f"""
 conv = direct({u["alice"]!r}, {u["bob"]!r})
 original = send({u["alice"]!r}, conv, "Where shall we meet on Saturday?")
 for n in range(80):
     send({u["bob"]!r} if n % 2 else {u["alice"]!r}, conv, f"filler {{n}}")
 send({u["bob"]!r}, conv, "At the station, as you asked", reply_to=original.pk)
-""",
+"""
+        ),
     )
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"])
@@ -225,19 +250,22 @@ def test_mention_picker_sends_ids_marks_the_list_and_notifies_in_a_muted_group(
 ):
     from tests.e2e.test_pwa_browser import RECORDER
 
-    u = people(live_server_env, "alice", "bob", "carol")
-    befriend(live_server_env, u["alice"], u["bob"])
-    befriend(live_server_env, u["alice"], u["carol"])
-    conv = make_group(live_server_env, u["alice"], "Book club", [u["bob"], u["carol"]])
-    ids = seed(
+    u, conv, ids = world(
         live_server_env,
-        f"""
+        "alice",
+        "bob",
+        "carol",
+        friends=[("alice", "bob"), ("alice", "carol")],
+        group=("Book club", "alice", ["bob", "carol"]),
+        code=lambda u: (
+            f"""
 from groups.models import Group
 from robot.services import robot_group_join
-group = Group.objects.get(conversation_id={conv})
+group = Group.objects.get(conversation_id=conv)
 robot_group_join(user=user({u["alice"]!r}), group_id=group.pk)
 result = {{n: user(n).pk for n in [{u["alice"]!r}, {u["bob"]!r}, {u["carol"]!r}]}}
-""",
+"""
+        ),
     )
     alice = page_for(new_context, live_server, u["alice"])
     carol_ctx = new_context(viewport=PHONE)
@@ -316,8 +344,7 @@ result = {{n: user(n).pk for n in [{u["alice"]!r}, {u["bob"]!r}, {u["carol"]!r}]
 
 
 def test_reactions_toggle_with_counts_and_who_reacted(live_server, live_server_env, new_context):
-    u = people(live_server_env, "alice", "bob")
-    befriend(live_server_env, u["alice"], u["bob"])
+    u, _conv, _ = world(live_server_env, "alice", "bob", friends=[("alice", "bob")])
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"], viewport=PHONE, has_touch=True)
     open_conversation(alice, "Bob")
@@ -362,8 +389,7 @@ def test_reactions_toggle_with_counts_and_who_reacted(live_server, live_server_e
 
 
 def test_a_file_is_sent_and_downloaded_by_members_only(live_server, live_server_env, new_context):
-    u = people(live_server_env, "alice", "bob", "eve")
-    befriend(live_server_env, u["alice"], u["bob"])
+    u, _conv, _ = world(live_server_env, "alice", "bob", "eve", friends=[("alice", "bob")])
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"])
     eve = page_for(new_context, live_server, u["eve"])
@@ -415,17 +441,20 @@ def test_a_file_is_sent_and_downloaded_by_members_only(live_server, live_server_
 
 
 def test_forward_several_messages_to_another_chat(live_server, live_server_env, new_context):
-    u = people(live_server_env, "alice", "bob", "carol")
-    befriend(live_server_env, u["alice"], u["bob"])
-    befriend(live_server_env, u["alice"], u["carol"])
-    seed(
+    u, _conv, _ = world(
         live_server_env,
-        f"""
+        "alice",
+        "bob",
+        "carol",
+        friends=[("alice", "bob"), ("alice", "carol")],
+        code=lambda u: (
+            f"""
 conv = direct({u["alice"]!r}, {u["bob"]!r})
 send({u["bob"]!r}, conv, "The museum opens at 9")
 send({u["bob"]!r}, conv, "unrelated chatter")
 send({u["bob"]!r}, conv, "Tickets are 12 euros")
-""",
+"""
+        ),
     )
     alice = page_for(new_context, live_server, u["alice"])
     carol = page_for(new_context, live_server, u["carol"])
@@ -437,6 +466,12 @@ send({u["bob"]!r}, conv, "Tickets are 12 euros")
     expect(alice.locator("#composer")).to_be_hidden()
     expect(alice.locator("#select-count")).to_have_text("1 selected")
     bubble(alice, "Tickets are 12 euros").click()
+    expect(alice.locator("#select-count")).to_have_text("2 selected")
+    # No more than the server's forward maximum (hello.limits; made small here).
+    alice.evaluate("window.happychat.client.limits.forward_max = 2")
+    bubble(alice, "unrelated chatter").click()
+    expect(alice.locator("#toasts")).to_contain_text("You can forward at most 2 messages at once.")
+    expect(bubble(alice, "unrelated chatter").locator(".select-box")).not_to_be_checked()
     expect(alice.locator("#select-count")).to_have_text("2 selected")
     alice.click("#select-forward")
     dialog = alice.locator("#forward-dialog")
@@ -459,9 +494,14 @@ send({u["bob"]!r}, conv, "Tickets are 12 euros")
 def test_system_messages_show_as_chips_in_the_readers_language(
     live_server, live_server_env, new_context
 ):
-    u = people(live_server_env, "alice", "bob")
-    befriend(live_server_env, u["alice"], u["bob"])
-    conv = make_group(live_server_env, u["alice"], "Hikers", [])
+    u, conv, bob_id = world(
+        live_server_env,
+        "alice",
+        "bob",
+        friends=[("alice", "bob")],
+        group=("Hikers", "alice", []),
+        code=lambda u: f"result = user({u['bob']!r}).pk",
+    )
     zh = new_context(viewport=PC, locale="zh-CN").new_page()
     login(zh, live_server.url, u["alice"])
     alice = page_for(new_context, live_server, u["alice"])
@@ -471,7 +511,6 @@ def test_system_messages_show_as_chips_in_the_readers_language(
     )
     # Through the API from the page (the server's own process publishes the live events).
     group = alice.evaluate(f"window.happychat.store.conversations.get({conv}).group")
-    bob_id = seed(live_server_env, f"result = user({u['bob']!r}).pk")
     alice.evaluate(
         "([g, b]) => window.happychat.store.api.addGroupMember(g, b)"
         ".then(() => window.happychat.store.api.updateGroup(g, {name: 'Hikers 2026'}))",
@@ -501,12 +540,14 @@ def test_system_messages_show_as_chips_in_the_readers_language(
 def test_search_finds_messages_and_opens_the_chat_at_one_with_context(
     live_server, live_server_env, new_context
 ):
-    u = people(live_server_env, "alice", "bob")
-    befriend(live_server_env, u["alice"], u["bob"])
     word = unique("zebrafish")
-    seed(
+    u, _conv, _ = world(
         live_server_env,
-        f"""
+        "alice",
+        "bob",
+        friends=[("alice", "bob")],
+        code=lambda u: (
+            f"""
 conv = direct({u["alice"]!r}, {u["bob"]!r})
 for n in range(120):
     send({u["bob"]!r}, conv, f"line {{n}}")
@@ -514,7 +555,8 @@ for n in range(120):
         send({u["bob"]!r}, conv, "I saw a {word} at the aquarium")
 for n in range(23):
     send({u["alice"]!r}, conv, f"kiwi{word} number {{n}}")
-""",
+"""
+        ),
     )
     alice = page_for(new_context, live_server, u["alice"])
     alice.fill("#list-search", word)
@@ -560,21 +602,24 @@ for n in range(23):
 def test_group_admin_recalls_a_members_message_and_only_admins_may_mention_all(
     live_server, live_server_env, new_context
 ):
-    u = people(live_server_env, "alice", "bob", "carol")
-    befriend(live_server_env, u["alice"], u["bob"])
-    befriend(live_server_env, u["alice"], u["carol"])
-    conv = make_group(live_server_env, u["alice"], "Choir", [u["bob"], u["carol"]])
-    seed(
+    u, conv, _ = world(
         live_server_env,
-        f"""
+        "alice",
+        "bob",
+        "carol",
+        friends=[("alice", "bob"), ("alice", "carol")],
+        group=("Choir", "alice", ["bob", "carol"]),
+        code=lambda u: (
+            f"""
 from groups.models import Group, GroupMember
 from groups.services import group_member_role_set
-group = Group.objects.get(conversation_id={conv})
+group = Group.objects.get(conversation_id=conv)
 group_member_role_set(user=user({u["alice"]!r}), group_id=group.pk,
                       member_user_id=user({u["bob"]!r}).pk, role=GroupMember.Role.ADMIN)
-send({u["bob"]!r}, {conv}, "Rehearsal moved to Friday")
-send({u["carol"]!r}, {conv}, "buy cheap watches here")
-""",
+send({u["bob"]!r}, conv, "Rehearsal moved to Friday")
+send({u["carol"]!r}, conv, "buy cheap watches here")
+"""
+        ),
     )
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"])

@@ -140,6 +140,13 @@ test("friends page: find people and ask them with a note; decline; refusals are 
   assert.match(friends.data.error, /./);
   assert.ok(!friends.data.friends.some((f) => f.username === "dave"));
   assert.ok(!(await dave.api.friends()).some((f) => f.id === me.id));
+
+  // Live: carol accepts while the page is open; a new request arrives.
+  await carol.api.acceptFriendRequest(asked.id);
+  await until(() => friends.data.friends.some((f) => f.username === "carol"), 5000, "carol becomes a friend live");
+  await dave.api.sendFriendRequest(me.id, "second try");
+  await until(() => friends.data.requests.some((r) => r.message === "second try"), 5000, "a request arrives live");
+  friends.onUnload();
 });
 
 test("conversation list: unread badges from REST, kept current by live messages", async () => {
@@ -297,6 +304,25 @@ test("chat room actions: reply, react, edit and recall by long press; a document
   await until(() => bobSeen.some((m) => m.kind === "file" && m.attachment.name === "minutes.pdf"), 8000, "bob gets the file");
   assert.equal(lastCall("uploadFile").filePath, path);
   await until(() => rows().some((m) => m.mine && m.file && m.file.name === "minutes.pdf"), 5000, "own file shown");
+  // Too big (hello.limits.file_max_bytes): refused before uploading anything.
+  const uploads = () => wx.calls.filter((c) => c.api === "uploadFile").length;
+  const uploadsBefore = uploads();
+  wx.chooseFile = { path, name: "huge.pdf", size: 20 * 1024 * 1024 + 1 };
+  await room.onChooseFile();
+  assert.equal(lastCall("showToast").title, "Files can be at most 20.0 MB");
+  assert.equal(uploads(), uploadsBefore);
+  // A type the server does not take: its reason is shown, and nothing is sent.
+  const exe = join(tmp, "tmp_9a.exe");
+  writeFileSync(exe, "MZ\x90\x00 not a document");
+  wx.chooseFile = { path: exe, name: "setup.exe" };
+  const filesBefore = bobSeen.filter((m) => m.kind === "file").length;
+  await room.onChooseFile();
+  assert.equal(uploads(), uploadsBefore + 1);
+  assert.match(lastCall("showToast").title, /./);
+  assert.notEqual(lastCall("showToast").title, "The file was not sent", "the server's reason, not a generic one");
+  assert.deepEqual(appDef.chat.pending(conv), []);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(bobSeen.filter((m) => m.kind === "file").length, filesBefore);
   room.onUnload();
 });
 
@@ -342,6 +368,28 @@ test("chat room: a quote whose original is not loaded yet jumps there through hi
   room.onUnload();
 });
 
+test("chat room: scrolling to the top loads earlier pages until the first message", async () => {
+  const room = await page("chat/chat", { id: String(conv) });
+  const seqs = () => room.data.messages.map((m) => m.seq);
+  assert.equal(room.data.hasOlder, true);
+  const shown = room.data.messages.length;
+  const first = seqs()[0];
+  await room.onLoadOlder();
+  assert.ok(room.data.messages.length > shown, "an earlier page was added");
+  assert.ok(seqs()[0] < first);
+  assert.equal(room.data.scrollTo, `m${first}`, "the reader stays where they were");
+  for (let n = 0; n < 10 && room.data.hasOlder; n += 1) await room.onLoadOlder();
+  assert.equal(room.data.hasOlder, false);
+  assert.equal(room.data.loadingOlder, false);
+  assert.equal(room.data.messages[0].system, "You are now friends. Say hello!");
+  assert.deepEqual(seqs(), [...seqs()].sort((a, b) => a - b));
+  assert.equal(new Set(seqs()).size, seqs().length, "a message shown twice");
+  const count = room.data.messages.length;
+  await room.onLoadOlder(); // nothing older: no request, nothing changes
+  assert.equal(room.data.messages.length, count);
+  room.onUnload();
+});
+
 test("conversation list: [@me] for a group mention, a recalled preview, system messages not unread", async () => {
   const list = await page("conversations/conversations");
   await list.onShow();
@@ -358,6 +406,12 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
   assert.equal(row(group.conversation).mentioned, true);
   assert.equal(row(group.conversation).unread, 1);
 
+  // A rename reaches the list live.
+  await bob.api.updateGroup(group.id, { name: "Lunch club 🍜" });
+  await until(() => row(group.conversation).title === "Lunch club 🍜", 5000, "renamed live");
+  await bob.api.updateGroup(group.id, { name: "Lunch club" });
+  await until(() => row(group.conversation).title === "Lunch club", 5000, "renamed back");
+
   bob.send({ conversation: conv, body: "never mind" });
   await until(() => row(conv).preview === "never mind", 5000, "live preview");
   await until(() => bobSeen.some((m) => m.body === "never mind"), 5000, "acked");
@@ -369,6 +423,12 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
 test("group chat: '@' opens the member picker; mentions go as user ids, @all only for owners and admins", async () => {
   const lunch = (await appDef.chat.api.conversations()).find((c) => c.title === "Lunch club");
   const room = await page("chat/chat", { id: String(lunch.id) });
+  // System messages are chips in your words, from their data.
+  assert.deepEqual(room.data.messages.filter((m) => m.kind === "system").map((m) => m.system), [
+    'Bob created the group "Lunch club"',
+    'Bob renamed the group to "Lunch club 🍜"',
+    'Bob renamed the group to "Lunch club"',
+  ]);
   room.onInput({ detail: { value: "hi" } });
   assert.deepEqual(room.data.picker, [], "no picker without an @");
   room.onInput({ detail: { value: "hi @" } });
@@ -395,6 +455,7 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   // The owner of a group may mention everyone.
   const book = await appDef.chat.api.createGroup({ name: "Book club", members: [cfg.users.bob.id], isPublic: false });
   const owned = await page("chat/chat", { id: String(book.conversation) });
+  assert.deepEqual(owned.data.messages.map((m) => m.system), ['You created the group "Book club"']);
   owned.onInput({ detail: { value: "@" } });
   assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }, { id: cfg.users.bob.id, name: "Bob" }]);
   owned.onPickMention(tap({ id: "all" }));
@@ -412,6 +473,14 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await until(() => owned.data.messages.find((m) => m.id === spoiler.id).recalled, 5000, "recalled");
   assert.equal(owned.data.messages.find((m) => m.id === spoiler.id).tombstone, "You recalled a message from Bob");
   await until(() => bobChanges.some((t) => t.id === spoiler.id && t.recalled), 5000, "bob sees the recall");
+  // Bob leaves while the room is open: a chip says so, and the picker no longer offers him.
+  await bob.api.leaveGroup(book.id);
+  await until(() => owned.data.messages.some((m) => m.system === "Bob left the group"), 5000, "left chip");
+  await until(() => owned.members.length === 0, 5000, "members reloaded");
+  owned.onInput({ detail: { value: "anyone? @" } });
+  assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }]);
+  owned.onClosePicker();
+  assert.deepEqual(owned.data.picker, []);
   owned.onUnload();
   // A plain member is not offered a recall of someone else's message.
   const again = await page("chat/chat", { id: String(lunch.id) });
@@ -419,6 +488,44 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await again.onMessageAction(tap({ id: bobs.id })); // dismissed
   assert.deepEqual(lastCall("showActionSheet").itemList, ["Reply", "React…", "Copy"]);
   again.onUnload();
+});
+
+test("conversation list search: messages found with highlights; a result opens the chat at that message", async () => {
+  const list = await page("conversations/conversations");
+  await list.onShow();
+  list.onQuery({ detail: { value: "answering" } });
+  await list.onSearch();
+  assert.equal(list.data.searched, true);
+  const [found] = list.data.results;
+  assert.equal(list.data.results.length, 1);
+  assert.deepEqual([found.conversation, found.title, found.sender], [conv, "Bob", "Bob"]);
+  assert.ok(found.snippet.some((part) => part.hit && /answering/i.test(part.text)), JSON.stringify(found.snippet));
+  // A recalled message is never found; nothing found says so.
+  list.onQuery({ detail: { value: "spoiler" } });
+  await list.onSearch();
+  assert.deepEqual([list.data.results, list.data.searched], [[], true]);
+  list.onClearSearch();
+  assert.deepEqual([list.data.query, list.data.results, list.data.searched], ["", [], false]);
+
+  // Open the result: the chat loads the newest page, then the history around the hit.
+  await list.onOpenResult(tap({ conversation: found.conversation, seq: found.seq }));
+  assert.equal(lastCall("navigateTo").url, `/pages/chat/chat?id=${conv}&seq=${found.seq}`);
+  const room = await page("chat/chat", { id: String(conv), seq: String(found.seq) });
+  assert.ok(room.data.messages.some((m) => m.seq === found.seq && m.body === "answering you"));
+  assert.equal(room.data.scrollTo, `m${found.seq}`);
+  assert.ok(room.data.messages.at(-1).seq > found.seq + 30, "the newest messages are there too");
+  room.onUnload();
+  list.onUnload();
+});
+
+test("chat room: the remark you gave someone names their live messages too (live frames carry no remark)", async () => {
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "Bobby");
+  const room = await page("chat/chat", { id: String(conv) });
+  bob.send({ conversation: conv, body: "who am I?" });
+  await until(() => room.data.messages.some((m) => m.body === "who am I?"), 5000, "live message");
+  assert.equal(room.data.messages.find((m) => m.body === "who am I?").sender, "Bobby");
+  room.onUnload();
+  await appDef.chat.api.setRemark(cfg.users.bob.id, "");
 });
 
 test("me page: avatar through wx.uploadFile (POST me/avatar/), nickname, refusals, log out", async () => {

@@ -63,6 +63,10 @@ def test_nginx_site_proxies_websockets_and_never_serves_uploads_from_disk():
     # Public avatars may come from disk, and nothing else of MEDIA_ROOT.
     roots = re.findall(r"location (.+?) \{[^}]*root /srv/happychat/var;", text)
     assert roots == ["~ ^/media/(avatars|group-avatars)/[A-Za-z0-9._-]+$"]
+    # An avatar not on this disk (MEDIA_STORAGE=s3) is Django's to answer.
+    fallback = r"root /srv/happychat/var;[^\n]*\n\s*try_files \$uri @media_from_django;"
+    assert re.search(fallback, text)
+    assert re.search(r"location @media_from_django \{\s*proxy_pass http://happychat;", text)
     # Overwritten, never appended: daphne --proxy-headers trusts its first address.
     assert "$proxy_add_x_forwarded_for" not in text
     assert text.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2

@@ -182,6 +182,8 @@ def test_uploads_pass_django_access_check_then_nginx_sends_the_bytes(stack):
         theirs = client.get(url, headers=stranger)
         anonymous = client.get(url)
         avatar = client.get("/media/avatars/a1.png")
+        # Not on this disk (as with MEDIA_STORAGE=s3): nginx hands it to Django.
+        elsewhere = client.get("/media/avatars/not-on-this-disk.png")
 
     assert mine.status_code == 200
     stored = list((media / "uploads").rglob("*"))
@@ -192,6 +194,10 @@ def test_uploads_pass_django_access_check_then_nginx_sends_the_bytes(stack):
     assert avatar.status_code == 200
     assert avatar.content == (media / "avatars" / "a1.png").read_bytes()
     assert avatar.headers["cache-control"] == "public, max-age=86400"
+    # Django answered it (here with an X-Accel-Redirect to a file nginx then does not find;
+    # with S3, a redirect to the bucket): nginx's own 404 carries no Content-Disposition.
+    assert elsewhere.status_code == 404
+    assert elsewhere.headers.get("content-disposition") == "inline"
 
 
 async def test_wss_sockets_through_nginx_deliver_across_both_processes(stack):

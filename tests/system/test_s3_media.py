@@ -142,6 +142,11 @@ async def test_an_image_uploaded_through_one_daphne_is_fetched_through_the_other
         assert client.get(sent["thumbnail_url"], headers=auth(tok["cy"])).status_code == 404
         assert client.get(sent["url"]).status_code == 401
         assert client.get(sent["thumbnail_url"]).status_code == 401
+        # Pages let browsers load images from the bucket the redirects point at.
+        policy = client.get("/accounts/login/").headers["content-security-policy"]
+        directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+        assert s3.url in directives["img-src"]
+        assert s3.url in directives["connect-src"]
         # Nothing in the bucket is public.
         for key in keys:
             grants = s3.client().get_object_acl(Bucket="happychat-media", Key=key)["Grants"]
@@ -181,14 +186,43 @@ async def test_an_image_uploaded_through_one_daphne_is_fetched_through_the_other
         assert shown.status_code == 200
         assert Image.open(io.BytesIO(shown.content)).convert("RGB").getpixel((128, 128))[2] > 150
 
-    # Recalling the message deletes the image and its thumbnail from the bucket.
-    with httpx.Client(base_url=one.url, timeout=30) as client:
-        recalled = client.post(
-            f"/api/v1/messages/{ack['message']['id']}/recall/", headers=auth(tok["amy"])
+    # A document goes the same way, downloaded under its own name.
+    pdf = b"%PDF-1.4\n% a tiny document\n" + bytes(range(256)) * 40
+    before = s3.object_keys()
+    with httpx.Client(base_url=one.url, timeout=30, headers=auth(tok["amy"])) as client:
+        document = client.post(
+            "/api/v1/uploads/",
+            data={"kind": "file"},
+            files={"file": ("Plan Q3.pdf", pdf, "application/pdf")},
         )
-    assert recalled.status_code == 200, recalled.text
-    assert recalled.json()["recalled"] is True
-    assert not keys & s3.object_keys()
+        assert document.status_code == 201, document.text
+        doc_keys = s3.object_keys() - before
+        assert len(doc_keys) == 1
+        doc_message = client.post(
+            f"/api/v1/conversations/{group}/messages/",
+            json={"id": "doc-1", "kind": "file", "attachment": document.json()["id"]},
+        )
+        assert doc_message.status_code == 201, doc_message.text
+    doc_url = doc_message.json()["attachment"]["url"]
+    with httpx.Client(base_url=two.url, timeout=30) as client:
+        redirect = client.get(doc_url, headers=auth(tok["bo"]))
+        assert redirect.status_code == 302, redirect.text
+        assert "response-content-disposition=attachment" in redirect.headers["location"]
+        fetched = client.get(doc_url, headers=auth(tok["bo"]), follow_redirects=True)
+        assert fetched.status_code == 200
+        assert fetched.content == pdf
+        assert client.get(doc_url, headers=auth(tok["cy"])).status_code == 404
+
+    # Recalling a message deletes its files from the bucket: the image and its thumbnail,
+    # the document.
+    with httpx.Client(base_url=one.url, timeout=30) as client:
+        for message_id in (ack["message"]["id"], doc_message.json()["id"]):
+            recalled = client.post(
+                f"/api/v1/messages/{message_id}/recall/", headers=auth(tok["amy"])
+            )
+            assert recalled.status_code == 200, recalled.text
+            assert recalled.json()["recalled"] is True
+    assert not (keys | doc_keys) & s3.object_keys()
 
 
 async def test_with_the_bucket_down_uploads_are_busy_and_text_still_sends(

@@ -27,7 +27,12 @@ from tests.system.conftest import Site
 from tests.system.wsclient import WS, auth_headers
 
 RSS_GROWTH_BOUND_MB = 40
-FAST = {"CHAT_SEND_RATE": "1000000", "CHAT_SEND_BURST": "1000000"}
+FAST = {
+    "CHAT_SEND_RATE": "1000000",
+    "CHAT_SEND_BURST": "1000000",
+    "CHAT_SOCKET_FRAME_RATE": "1000000",
+    "CHAT_SOCKET_FRAME_BURST": "1000000",
+}
 BODY = "x" * 4000  # 4 KB, as in the issue
 # Loopback TCP buffers can take 10 MB or more before daphne holds any of it: the slow
 # reader must be closed well before this many 4 KB messages (32 MB).
@@ -262,4 +267,46 @@ async def test_a_socket_that_stops_reading_is_closed_as_a_slow_reader(sqlite_sit
             break
     assert held == set(range(1, synced["cursors"][str(conversation)] + 1))
     await again.close()
+    await eve.close()
+
+
+async def test_a_socket_past_its_frame_budget_is_read_later_and_loses_nothing(
+    sqlite_site: Site,
+):
+    world = world_of(sqlite_site)
+    budget = {"CHAT_SOCKET_FRAME_RATE": "200", "CHAT_SOCKET_FRAME_BURST": "100"}
+    server = sqlite_site.daphne(**budget)
+    tok = {name: u["token"] for name, u in world["users"].items()}
+    eve = await WS.open(server.ws_url, tok["eve"])
+    # Pings of 4 KB written as fast as the socket takes them for 2 s, while reading the
+    # pongs: the server reads the burst, then 200 a second (give or take what one read of
+    # the socket brings: 64 KB, 16 of these).
+    ping = {"type": "ping", "pad": "x" * 4000}
+    pongs = written = 0
+    stop = asyncio.Event()
+
+    async def write() -> None:
+        nonlocal written
+        while not stop.is_set():
+            await eve.conn.send(json.dumps(ping))
+            written += 1
+
+    async def read() -> None:
+        nonlocal pongs
+        async for raw in eve.conn:
+            pongs += json.loads(raw)["type"] == "pong"
+
+    writer, reader = asyncio.create_task(write()), asyncio.create_task(read())
+    await asyncio.sleep(2.0)
+    answered = pongs
+    stop.set()
+    await asyncio.wait_for(writer, 10)
+    print(f"frame budget: {written} pings written in 2 s, {answered} answered")
+    assert answered <= 100 + 200 * 2 + 100  # burst + rate × 2 s + reads' slack
+    assert written > answered + 200  # the client did flood: the rest waits in its buffers
+    # Everything written is answered in the end: read later, not dropped.
+    async with asyncio.timeout(30):
+        while pongs < written:
+            await asyncio.sleep(0.1)
+    reader.cancel()
     await eve.close()

@@ -32,7 +32,7 @@
 //   unauthenticated {code}         the server closed with 4001/4003: log in again
 
 /** The docs/protocol.md version this SDK implements. */
-export const PROTOCOL_VERSION = "1.11";
+export const PROTOCOL_VERSION = "1.12";
 
 const CLOSE_UNAUTHENTICATED = 4001;
 const CLOSE_REVOKED = 4003;

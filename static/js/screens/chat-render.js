@@ -98,12 +98,16 @@ export function svgIcon(cls, d) {
   return svg;
 }
 
-/** The quoted original above a reply; a click jumps to it. */
-export function quoteBlock(store, message, onJump) {
+/**
+ * The quoted original above a reply; a click jumps to it. `original` is the quoted message
+ * when this view holds it (a Quote carries no attachment: a document's name comes from it).
+ */
+export function quoteBlock(store, message, onJump, original = null) {
   const q = message.reply;
   let text;
   if (q.recalled) text = _("The original message was recalled");
   else if (q.kind === "image") text = _("[Image]");
+  else if (q.kind === "file" && original && original.id === q.id && !original.recalled) text = store.messageText(original);
   else if (q.kind === "file") text = q.body ? `${_("[File]")} ${q.body}` : _("[File]");
   else text = q.body;
   const name = q.sender.id === store.me.id ? _("You") : (store.nameOf(q.sender.id) || q.sender.nickname);

@@ -363,7 +363,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
     }
     const forwarded = forwardedLine(store, message);
     if (forwarded) bubble.append(forwarded);
-    if (message.reply) bubble.append(quoteBlock(store, message, (seq) => jumpTo(seq)));
+    if (message.reply) bubble.append(quoteBlock(store, message, (seq) => jumpTo(seq), view.messages.get(message.reply.seq)));
     const time = h("time", { datetime: message.created_at, text: timeFmt.format(new Date(message.created_at)) });
     const meta = h("span", { class: "meta" });
     if (message.edited) meta.append(h("span", { class: "edited", text: _("edited") }));
@@ -799,7 +799,9 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
   function toggleSelected(message) {
     if (!selecting || !isContent(message)) return;
     if (selecting.has(message.seq)) selecting.delete(message.seq);
-    else selecting.add(message.seq);
+    else if (selecting.size >= store.limits.forward_max) {
+      toast(fmt(_("You can forward at most %(count)s messages at once."), { count: store.limits.forward_max }), { error: true });
+    } else selecting.add(message.seq);
     const box = $("messages").querySelector(`li[data-seq="${message.seq}"] .select-box`);
     if (box) box.checked = selecting.has(message.seq);
     renderSelectBar();

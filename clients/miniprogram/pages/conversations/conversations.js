@@ -1,7 +1,12 @@
 // Conversation list: newest first, with unread badges and the "[@me]" mark, kept current
-// by live messages and message changes (a recalled preview shows as recalled).
+// by live messages and message changes (a recalled preview shows as recalled). The search
+// box finds messages (GET search/messages/); a result opens the chat at that message.
 const app = getApp();
 const COUNTED = ["text", "image", "file"]; // what counts as unread (docs/protocol.md §7)
+const LIST_EVENTS = [
+  "friend_added", "friend_updated", "friend_removed", "conversation_created",
+  "group_joined", "group_left", "group_updated", "group_dissolved",
+];
 
 function me() {
   return app.globalData.user || app.client().user;
@@ -37,16 +42,16 @@ function row(conversation) {
 }
 
 Page({
-  data: { conversations: [], error: "" },
+  data: { conversations: [], query: "", results: [], searched: false, error: "" },
 
   onLoad() {
     const chat = app.client();
     this.off = [
       chat.on("message", ({ message }) => this.onMessage(message)),
       chat.on("change", ({ target }) => this.onChange(target)),
-      // A new friend or group, or one gone: the list changes shape.
+      // A friend or group new, gone, renamed (or remarked), muted: reload the list.
       chat.on("event", ({ event }) => {
-        if (["friend_added", "conversation_created", "group_joined", "group_left", "group_dissolved"].includes(event)) this.load();
+        if (LIST_EVENTS.includes(event)) this.load();
       }),
       chat.on("read", ({ conversation, user, seq }) => {
         if (me() && user === me().id) this.markRead(conversation, seq);
@@ -123,6 +128,50 @@ Page({
     });
     this.setData({ conversations: rows });
     this.updateBadge();
+  },
+
+  onQuery(e) {
+    this.setData({ query: e.detail.value });
+  },
+
+  /** Messages you may read with every word of the query, newest first, words highlighted. */
+  async onSearch() {
+    const q = this.data.query.trim();
+    if (!q) {
+      this.onClearSearch();
+      return;
+    }
+    try {
+      const page = await app.client().api.searchMessages(q);
+      const titles = new Map(this.data.conversations.map((r) => [r.id, r.title]));
+      this.setData({
+        results: page.results.map((m) => ({
+          id: m.id,
+          conversation: m.conversation,
+          seq: m.seq,
+          title: titles.get(m.conversation) || "",
+          sender: m.sender.remark || m.sender.nickname,
+          snippet: (m.snippet && m.snippet.length ? m.snippet : [{ text: preview(m), hit: false }]).map((part, index) => ({
+            key: index,
+            text: part.text,
+            hit: Boolean(part.hit),
+          })),
+        })),
+        searched: true,
+        error: "",
+      });
+    } catch (err) {
+      this.setData({ error: err.detail || "Could not search." });
+    }
+  },
+
+  onClearSearch() {
+    this.setData({ query: "", results: [], searched: false });
+  },
+
+  onOpenResult(e) {
+    const { conversation, seq } = e.currentTarget.dataset;
+    wx.navigateTo({ url: `/pages/chat/chat?id=${conversation}&seq=${seq}` });
   },
 
   updateBadge() {

@@ -9,6 +9,17 @@ function me() {
 Page({
   data: { friends: [], requests: [], query: "", results: [], searched: false, busy: false, error: "" },
 
+  onLoad() {
+    // Requests and friendships change while the page is open: keep it current.
+    this.off = app.client().on("event", ({ event }) => {
+      if (["friend_request", "friend_added", "friend_updated", "friend_removed"].includes(event)) this.load();
+    });
+  },
+
+  onUnload() {
+    if (this.off) this.off();
+  },
+
   onShow() {
     return this.load();
   },
