@@ -77,6 +77,18 @@ def quote_payload(message: Message) -> dict[str, Any]:
     }
 
 
+def recalled_by(message: Message) -> int | None:
+    """Who recalled `message`, when it was a group's owner or admin rather than its sender.
+
+    None otherwise: not recalled, recalled by its sender, or taken down by an operator (a
+    takedown always has a reason, and members are not told who did it).
+    """
+    if not message.recalled or message.recall_reason:
+        return None
+    actor = message.recalled_by_id
+    return actor if actor is not None and actor != message.sender_id else None
+
+
 def message_payload(
     message: Message, *, sender: User | None = None, remarks: dict[int, str] | None = None
 ) -> dict[str, Any]:
@@ -97,6 +109,7 @@ def message_payload(
         "client_id": message.client_id,
         "created_at": iso(message.created_at),
         "recalled": recalled,
+        "recalled_by": recalled_by(message),
         "edited": message.edited,
         "reply_to": message.reply_to_id,
         "reply": quote_payload(message.reply_to) if message.reply_to is not None else None,
@@ -160,6 +173,11 @@ class MessageSchema(serializers.Serializer):
     client_id = serializers.CharField()
     created_at = serializers.DateTimeField()
     recalled = serializers.BooleanField(help_text="Body and attachment are empty when true.")
+    recalled_by = serializers.IntegerField(
+        allow_null=True,
+        help_text="The group owner or admin who recalled a member's message (null when not "
+        "recalled, recalled by its sender, or taken down by an operator).",
+    )
     edited = serializers.BooleanField()
     reply_to = serializers.IntegerField(allow_null=True, help_text="The quoted message's id.")
     reply = QuoteSchema(allow_null=True, help_text="The quoted message, folded.")

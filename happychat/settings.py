@@ -123,6 +123,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django turns psycopg's prepared statements off (prepare_threshold None), and then even
+    # an explicit `prepare=True` is ignored. Django's own cursors bind on the client and never
+    # prepare, so a threshold that is never reached prepares only what asks for it: the send
+    # path's one statement (chat/services/messages.py), planned once per connection instead of
+    # on every send. Behind PgBouncer in transaction mode, use 1.21+ (max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer and caches ---------------------------------------------------------

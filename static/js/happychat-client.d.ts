@@ -139,6 +139,11 @@ export interface Message {
   client_id: string;
   created_at: DateTime;
   recalled: boolean;
+  /**
+   * The group owner or admin who recalled a member's message; null when not recalled,
+   * recalled by its sender, or taken down by an operator. (Absent from servers before 1.13.)
+   */
+  recalled_by?: Id | null;
   edited: boolean;
   reply_to: Id | null;
   reply: Quote | null;

@@ -119,6 +119,19 @@ def test_an_admin_recalls_a_members_message_at_any_time(db, bob, carol, team):
     assert target.recalled
     assert entry.data == {"by": "admin"}
     assert entry.sender_id == bob.pk
+    # Every API tells who did it, so nobody reads "Carol recalled a message".
+    assert message_payload(target)["recalled_by"] == bob.pk
+    member = ConversationMember.objects.get(conversation_id=team.conversation_id, user=carol)
+    page = selectors.message_page(member=member)
+    shown = [message_payload(m) for m in page.messages if m.pk == message.pk]
+    assert [m["recalled_by"] for m in shown] == [bob.pk]
+
+
+def test_a_recall_by_the_sender_names_nobody_else(db, alice, direct):
+    message = send(alice, direct.pk)
+    target, _entry = message_recall(user=alice, message_id=message.pk)
+    assert message_payload(target)["recalled_by"] is None
+    assert message_payload(send(alice, direct.pk, cid="2"))["recalled_by"] is None
 
 
 def test_an_admin_cannot_recall_the_owners_message(db, alice, bob, team):
@@ -166,6 +179,7 @@ def test_operator_takedown_records_who_and_why_and_hides_the_operator(db, alice,
     entry = Message.objects.get(kind="recall")
     assert entry.sender_id == alice.pk
     assert entry.data == {"by": "operator"}
+    assert message_payload(target)["recalled_by"] is None  # the operator stays unnamed
 
 
 def test_takedown_needs_staff_and_a_reason(db, alice, direct):

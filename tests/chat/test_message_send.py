@@ -153,6 +153,7 @@ def test_send_publishes_one_encoded_frame_to_the_conversation_after_commit(
         "client_id": "c",
         "created_at": None,
         "recalled": False,
+        "recalled_by": None,
         "edited": False,
         "reply_to": None,
         "reply": None,

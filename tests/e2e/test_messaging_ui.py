@@ -638,11 +638,25 @@ send({u["carol"]!r}, conv, "buy cheap watches here")
     expect(carol.locator("#msg-menu [data-action=reply]")).to_be_visible()
     expect(carol.locator("#msg-menu [data-action=recall]")).to_have_count(0)
     carol.keyboard.press("Escape")
-    # Bob (an admin) recalls Carol's message: gone for everyone.
+    # Bob (an admin) recalls Carol's message: gone for everyone, each told who did it.
     menu_action(bob, "buy cheap watches", "recall")
     for page in (alice, bob, carol):
         expect(bubble(page, "buy cheap watches")).to_have_count(0)
-        expect(page.locator("#messages li.recalled")).to_have_count(1)
+    expect(alice.locator("#messages li.recalled")).to_have_text("Bob recalled a message from Carol")
+    expect(bob.locator("#messages li.recalled")).to_have_text("You recalled a message from Carol")
+    expect(carol.locator("#messages li.recalled")).to_have_text("Bob recalled your message")
+    expect(bob.locator("#messages li.recalled .re-edit")).to_have_count(0)
+    # The same after a reload (history from REST carries recalled_by).
+    alice.reload()
+    open_conversation(alice, "Choir")
+    alice.wait_for_function(
+        f"(window.happychat.store.members.get("
+        f"window.happychat.store.conversations.get({conv}).group) || []).length === 3"
+    )
+    expect(alice.locator("#messages li.recalled")).to_have_text("Bob recalled a message from Carol")
+    expect(conversation_link(alice, "Choir").locator(".conv-preview")).to_have_text(
+        "Bob recalled a message from Carol"
+    )
 
     # @all: only the owner and admins are offered "Everyone".
     carol.locator("#composer-input").type("@")

@@ -368,6 +368,28 @@ test("chat room: a quote whose original is not loaded yet jumps there through hi
   room.onUnload();
 });
 
+test("chat room: scrolling to the top loads earlier pages until the first message", async () => {
+  const room = await page("chat/chat", { id: String(conv) });
+  const seqs = () => room.data.messages.map((m) => m.seq);
+  assert.equal(room.data.hasOlder, true);
+  const shown = room.data.messages.length;
+  const first = seqs()[0];
+  await room.onLoadOlder();
+  assert.ok(room.data.messages.length > shown, "an earlier page was added");
+  assert.ok(seqs()[0] < first);
+  assert.equal(room.data.scrollTo, `m${first}`, "the reader stays where they were");
+  for (let n = 0; n < 10 && room.data.hasOlder; n += 1) await room.onLoadOlder();
+  assert.equal(room.data.hasOlder, false);
+  assert.equal(room.data.loadingOlder, false);
+  assert.equal(room.data.messages[0].system, "You are now friends. Say hello!");
+  assert.deepEqual(seqs(), [...seqs()].sort((a, b) => a - b));
+  assert.equal(new Set(seqs()).size, seqs().length, "a message shown twice");
+  const count = room.data.messages.length;
+  await room.onLoadOlder(); // nothing older: no request, nothing changes
+  assert.equal(room.data.messages.length, count);
+  room.onUnload();
+});
+
 test("conversation list: [@me] for a group mention, a recalled preview, system messages not unread", async () => {
   const list = await page("conversations/conversations");
   await list.onShow();
@@ -401,6 +423,12 @@ test("conversation list: [@me] for a group mention, a recalled preview, system m
 test("group chat: '@' opens the member picker; mentions go as user ids, @all only for owners and admins", async () => {
   const lunch = (await appDef.chat.api.conversations()).find((c) => c.title === "Lunch club");
   const room = await page("chat/chat", { id: String(lunch.id) });
+  // System messages are chips in your words, from their data.
+  assert.deepEqual(room.data.messages.filter((m) => m.kind === "system").map((m) => m.system), [
+    'Bob created the group "Lunch club"',
+    'Bob renamed the group to "Lunch club 🍜"',
+    'Bob renamed the group to "Lunch club"',
+  ]);
   room.onInput({ detail: { value: "hi" } });
   assert.deepEqual(room.data.picker, [], "no picker without an @");
   room.onInput({ detail: { value: "hi @" } });
@@ -427,6 +455,7 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   // The owner of a group may mention everyone.
   const book = await appDef.chat.api.createGroup({ name: "Book club", members: [cfg.users.bob.id], isPublic: false });
   const owned = await page("chat/chat", { id: String(book.conversation) });
+  assert.deepEqual(owned.data.messages.map((m) => m.system), ['You created the group "Book club"']);
   owned.onInput({ detail: { value: "@" } });
   assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }, { id: cfg.users.bob.id, name: "Bob" }]);
   owned.onPickMention(tap({ id: "all" }));
@@ -444,6 +473,14 @@ test("group chat: '@' opens the member picker; mentions go as user ids, @all onl
   await until(() => owned.data.messages.find((m) => m.id === spoiler.id).recalled, 5000, "recalled");
   assert.equal(owned.data.messages.find((m) => m.id === spoiler.id).tombstone, "You recalled a message from Bob");
   await until(() => bobChanges.some((t) => t.id === spoiler.id && t.recalled), 5000, "bob sees the recall");
+  // Bob leaves while the room is open: a chip says so, and the picker no longer offers him.
+  await bob.api.leaveGroup(book.id);
+  await until(() => owned.data.messages.some((m) => m.system === "Bob left the group"), 5000, "left chip");
+  await until(() => owned.members.length === 0, 5000, "members reloaded");
+  owned.onInput({ detail: { value: "anyone? @" } });
+  assert.deepEqual(owned.data.picker, [{ id: "all", name: "All members" }]);
+  owned.onClosePicker();
+  assert.deepEqual(owned.data.picker, []);
   owned.onUnload();
   // A plain member is not offered a recall of someone else's message.
   const again = await page("chat/chat", { id: String(lunch.id) });

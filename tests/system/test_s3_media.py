@@ -142,6 +142,11 @@ async def test_an_image_uploaded_through_one_daphne_is_fetched_through_the_other
         assert client.get(sent["thumbnail_url"], headers=auth(tok["cy"])).status_code == 404
         assert client.get(sent["url"]).status_code == 401
         assert client.get(sent["thumbnail_url"]).status_code == 401
+        # Pages let browsers load images from the bucket the redirects point at.
+        policy = client.get("/accounts/login/").headers["content-security-policy"]
+        directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+        assert s3.url in directives["img-src"]
+        assert s3.url in directives["connect-src"]
         # Nothing in the bucket is public.
         for key in keys:
             grants = s3.client().get_object_acl(Bucket="happychat-media", Key=key)["Grants"]

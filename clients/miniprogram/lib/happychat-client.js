@@ -32,7 +32,7 @@
 //   unauthenticated {code}         the server closed with 4001/4003: log in again
 
 /** The docs/protocol.md version this SDK implements. */
-export const PROTOCOL_VERSION = "1.12";
+export const PROTOCOL_VERSION = "1.13";
 
 const CLOSE_UNAUTHENTICATED = 4001;
 const CLOSE_REVOKED = 4003;
@@ -77,7 +77,8 @@ export function foldChange(target, entry) {
   if (entry.seq <= (target.change_seq || 0)) return null;
   const next = { ...target, change_seq: entry.seq };
   if (entry.kind === "recall") {
-    Object.assign(next, { recalled: true, body: "", attachment: null, reactions: [] });
+    const byAdmin = entry.data && entry.data.by === "admin" && entry.sender;
+    Object.assign(next, { recalled: true, recalled_by: byAdmin ? entry.sender.id : null, body: "", attachment: null, reactions: [] });
   } else if (entry.kind === "edit") {
     Object.assign(next, { body: entry.body, edited: true });
   } else if (entry.kind === "reaction") {

@@ -12,8 +12,7 @@ export function systemChip(store, message) {
 
 /** "Alice recalled a message" in place of the message; mine may offer to edit it again. */
 export function recalledChip(store, message, { reEdit = null } = {}) {
-  const mine = message.sender.id === store.me.id;
-  const text = mine ? _("You recalled a message") : fmt(_("%(name)s recalled a message"), { name: store.displayName(message.sender) });
+  const text = store.recallText(message);
   return h("li", { class: "system-message recalled", dataset: { seq: String(message.seq), id: String(message.id) } },
     h("span", {}, text, reEdit ? h("button", { type: "button", class: "link-btn re-edit", onclick: reEdit }, _("Re-edit")) : null));
 }

@@ -119,15 +119,30 @@ export class Store extends Emitter {
   /** A message in a line of text (list preview, notification, quote): no sender prefix. */
   messageText(message) {
     if (!message) return "";
-    if (message.recalled) {
-      return message.sender && message.sender.id === this.me.id
-        ? _("You recalled a message")
-        : fmt(_("%(name)s recalled a message"), { name: this.displayName(message.sender) });
-    }
+    if (message.recalled) return this.recallText(message);
     if (message.kind === "system") return systemText(message, (id) => this.nameOf(id));
     if (message.kind === "image") return message.body ? `${_("[Image]")} ${message.body}` : _("[Image]");
     if (message.kind === "file") return `${_("[File]")} ${(message.attachment && message.attachment.name) || ""}`.trim();
     return message.body;
+  }
+
+  /**
+   * A recalled message's tombstone: "Alice recalled a message", or, when a group's owner or
+   * admin recalled a member's (`recalled_by`), "Bob recalled a message from Carol".
+   */
+  recallText(message) {
+    const sender = message.sender || {};
+    const mine = sender.id === this.me.id;
+    const by = message.recalled_by;
+    if (by == null || by === sender.id) {
+      return mine ? _("You recalled a message") : fmt(_("%(name)s recalled a message"), { name: this.displayName(sender) });
+    }
+    if (by === this.me.id) return fmt(_("You recalled a message from %(name)s"), { name: this.displayName(sender) });
+    const conv = this.conversations.get(message.conversation);
+    const member = conv && conv.group ? (this.members.get(conv.group) || []).find((m) => m.user.id === by) : null;
+    const actor = this.nameOf(by) || (member && (member.alias || this.displayName(member.user))) || _("An admin");
+    if (mine) return fmt(_("%(actor)s recalled your message"), { actor });
+    return fmt(_("%(actor)s recalled a message from %(name)s"), { actor, name: this.displayName(sender) });
   }
 
   /** The list row's preview of a conversation's last message. */

@@ -670,3 +670,12 @@ test("hello's limits replace the defaults; until then the defaults hold", () => 
   assert.equal(client.limits.edit_seconds, DEFAULT_LIMITS.edit_seconds); // not sent: default kept
   assert.equal(hellos[0].limits.recall_seconds, 30);
 });
+
+test("a recall folded from an admin's entry names the admin; the sender's names nobody", () => {
+  const target = { id: 5, seq: 3, sender: BOB, kind: "text", body: "buy now", change_seq: 0, reactions: [] };
+  const byAdmin = foldChange(target, { id: 9, seq: 4, kind: "recall", target: 5, sender: ME, data: { by: "admin" } });
+  assert.equal(byAdmin.recalled, true);
+  assert.equal(byAdmin.recalled_by, ME.id);
+  const bySender = foldChange(target, { id: 9, seq: 4, kind: "recall", target: 5, sender: BOB, data: { by: "sender" } });
+  assert.equal(bySender.recalled_by, null);
+});

@@ -46,6 +46,8 @@ Page({
     maxChars: 5000, // the server's text limit (hello.limits.text_max_chars)
     picker: [], // the member picker after "@": [{id, name}], id "all" for everyone
     scrollTo: "bottom",
+    hasOlder: false, // older messages exist before the first one shown
+    loadingOlder: false,
     error: "",
   },
 
@@ -70,6 +72,13 @@ Page({
         }
         if (target && target.conversation === this.conversation) this.add([target]);
       }),
+      // Members come and go, roles and aliases change: the picker and names follow.
+      chat.on("event", ({ event, data }) => {
+        const group = data && data.group && data.group.id;
+        if (this.group && group === this.group && ["group_joined", "group_left", "group_updated"].includes(event)) {
+          this.loadMembers().catch(() => {});
+        }
+      }),
       chat.on("outbox", () => this.showPending()),
       chat.on("failed", ({ detail }) => wx.showToast({ title: detail || "Not sent", icon: "none" })),
     ];
@@ -79,17 +88,13 @@ Page({
       wx.setNavigationBarTitle({ title: conversation.title || "Chat" });
       if (conversation.peer) this.names.set(conversation.peer.id, conversation.peer.remark || conversation.peer.nickname);
       if (conversation.kind === "group" && conversation.group) {
-        const me = this.me();
-        for (const member of await chat.api.groupMembers(conversation.group)) {
-          const name = member.user.remark || member.alias || member.user.nickname;
-          this.names.set(member.user.id, name);
-          if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
-          else this.members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
-        }
+        this.group = conversation.group;
+        await this.loadMembers();
       }
       // client.history remembers the messages, so later recalls and edits fold into them.
       const page = await chat.history(this.conversation, { limit: 30 });
       this.add(page.results);
+      this.setData({ hasOlder: page.has_more });
       chat.setCursor(this.conversation, conversation.last_seq);
       // Opened from a search result: show that message with its context.
       if (Number(query.seq) > 0) await this.jump(Number(query.seq));
@@ -101,6 +106,19 @@ Page({
 
   onUnload() {
     for (const off of this.off || []) off();
+  },
+
+  /** Groups: the other members for the "@" picker, your role, and everyone's name. */
+  async loadMembers() {
+    const me = this.me();
+    const members = [];
+    for (const member of await app.client().api.groupMembers(this.group)) {
+      const name = member.user.remark || member.alias || member.user.nickname;
+      this.names.set(member.user.id, name); // kept after they leave, for older messages
+      if (me && member.user.id === me.id) this.isAdmin = member.role !== "member";
+      else members.push({ id: member.user.id, name }); // the robot too: it answers when mentioned
+    }
+    this.members = members;
   },
 
   me() {
@@ -382,6 +400,24 @@ Page({
   },
 
   /** Jump to a reply's original, loading the history around it when it is not shown yet. */
+  /** Scrolled to the top: the page of messages before the first one shown. */
+  async onLoadOlder() {
+    const rows = this.data.messages;
+    if (!this.data.hasOlder || this.data.loadingOlder || rows.length === 0) return;
+    const first = rows[0].seq;
+    this.setData({ loadingOlder: true });
+    try {
+      const page = await app.client().history(this.conversation, { before: first, limit: 30 });
+      this.add(page.results);
+      // Stay where the reader was: on the message that was first.
+      this.setData({ hasOlder: page.has_more, scrollTo: `m${first}` });
+    } catch (err) {
+      wx.showToast({ title: (err && err.detail) || "Could not load earlier messages", icon: "none" });
+    } finally {
+      this.setData({ loadingOlder: false });
+    }
+  },
+
   onQuote(e) {
     return this.jump(Number(e.currentTarget.dataset.seq));
   },
