@@ -343,7 +343,10 @@ CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
 # Frames a socket may have read a second (and burst), whatever they are: past it the
 # server stops reading the socket until the budget refills (daphne only; chat/flow.py).
 CHAT_SOCKET_FRAME_RATE = env.float("CHAT_SOCKET_FRAME_RATE", default=200.0)
-CHAT_SOCKET_FRAME_BURST = env.float("CHAT_SOCKET_FRAME_BURST", default=400.0)
+CHAT_SOCKET_FRAME_BURST = env.float("CHAT_SOCKET_FRAME_BURST", default=200.0)
+# After a socket is closed for abuse (4029), the same user's new sockets on that process are
+# closed at once for this many seconds.
+CHAT_ABUSE_COOLDOWN_SECONDS = env.float("CHAT_ABUSE_COOLDOWN_SECONDS", default=10.0)
 # Per-socket `sync` rate: over it a sync is answered late, not refused.
 CHAT_SYNC_RATE = env.float("CHAT_SYNC_RATE", default=5.0)
 CHAT_SYNC_BURST = env.float("CHAT_SYNC_BURST", default=20.0)
