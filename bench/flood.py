@@ -56,6 +56,7 @@ class Flooder:
         self.frames = 0  # frames written
         self.answers = 0  # frames read
         self.closes: dict[int, int] = {}  # close code → times
+        self.refused = 0  # connections that failed before the WebSocket opened
         self.stopping = asyncio.Event()
 
     async def _open(self, max_queue: int | None) -> Any:
@@ -81,7 +82,12 @@ class Flooder:
                     continue
                 else:
                     await self._read_and_write()
-            except OSError:
+            except websockets.ConnectionClosed as exc:
+                # Closed before `hello` (a user cooling down after 4029 is closed at once).
+                code = exc.rcvd.code if exc.rcvd else 1006
+                self.closes[code] = self.closes.get(code, 0) + 1
+            except (OSError, websockets.InvalidHandshake, TimeoutError):
+                self.refused += 1
                 await asyncio.sleep(0.5)
             if not self.stopping.is_set():
                 await asyncio.sleep(0.2)  # then reconnect, as a hostile script would
@@ -144,7 +150,9 @@ class Flooder:
 
     def summary(self) -> str:
         closes = ", ".join(f"{n}× {code}" for code, n in sorted(self.closes.items()))
-        return f"{self.frames} frames written, {self.answers} read; closed: {closes or 'never'}"
+        return f"{self.frames} frames written, {self.answers} read; closed: {closes or 'never'}" + (
+            f"; {self.refused} connections refused" if self.refused else ""
+        )
 
 
 async def fill(endpoint: Endpoint, n: int) -> None:
@@ -214,10 +222,10 @@ async def measure(chat: list[list[Endpoint]], rate: float, seconds: float, n: in
 
 def phase(
     server: HappyChat, chat: list[list[Endpoint]], rate: float, seconds: float,
-    kind: str | None, flooder_end: Endpoint, n: int,
+    kind: str | None, flooder_end: Endpoint | None, n: int,
 ) -> dict[str, Any]:  # fmt: skip
     proc = None
-    if kind is not None:
+    if kind is not None and flooder_end is not None:
         proc = start_flooder(kind, flooder_end)
         time.sleep(2.0)  # the flood is in full swing before measuring
     daphnes = server.components()["daphne"]
@@ -261,7 +269,8 @@ def main() -> None:
         if kind not in FLOODS:
             raise SystemExit(f"unknown flood {kind!r}; choose from {', '.join(FLOODS)}")
     chat_load = Workload("c", args.pairs, 2, direct=True)
-    flood_load = Workload("f", 1, 2, direct=True)
+    # A user of their own per flood: a 4029 cools its user down for the next phase too.
+    flood_load = Workload("f", len(floods), 2, direct=True)
     server = HappyChat(scaleout=args.scaleout, throttled=True)
     load_before = load_average()
     rows: list[dict[str, Any]] = []
@@ -270,12 +279,13 @@ def main() -> None:
         try:
             server.prepare([chat_load, flood_load])
             chat = server.endpoints(chat_load)
-            flooder_end = server.endpoints(flood_load)[0][0]
+            pairs = server.endpoints(flood_load)
+            flooders = {kind: pair[0] for kind, pair in zip(floods, pairs, strict=True)}
             if "sync" in floods:
-                asyncio.run(fill(flooder_end, HISTORY))
-            rows.append(phase(server, chat, args.rate, args.seconds, None, flooder_end, 0))
+                asyncio.run(fill(flooders["sync"], HISTORY))
+            rows.append(phase(server, chat, args.rate, args.seconds, None, None, 0))
             for n, kind in enumerate(floods, 1):
-                rows.append(phase(server, chat, args.rate, args.seconds, kind, flooder_end, n))
+                rows.append(phase(server, chat, args.rate, args.seconds, kind, flooders[kind], n))
         finally:
             server.stop()
     base = rows[0]["p95_ms"]

@@ -5,9 +5,11 @@ path (a busy machine changes wall-clock throughput far more than the CPU a send 
 
 Seeds `--pairs` pairs of friends in a fresh database (SQLite, or a throwaway PostgreSQL),
 then runs `message_send` through the writer's batch function (chat/writer.py, the path a
-socket's `send` takes: group commit in batches of `--batch` on SQLite, one by one on
-PostgreSQL) and reports the writer thread's CPU time (time.thread_time) and wall time per
-message, and statements per message. `--profile`: cProfile's top functions by own time.
+socket's `send` takes: group commit in batches of `--batch` on SQLite; on PostgreSQL
+batches of `--batch` too, each write committing alone) and reports the writer thread's CPU
+time (time.thread_time) and wall time per message, statements per message (Django's
+cursors only: PostgreSQL's one-statement send goes round them), and on PostgreSQL the CPU
+of the backend serving the writer (from /proc). `--profile`: cProfile's top functions.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -55,11 +58,28 @@ def main() -> None:
                 pg.destroy()
 
 
+def _backend_pid(connection: Any) -> int | None:
+    """The PostgreSQL backend serving this thread's connection (None on SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """utime + stime of a process on this machine, from /proc (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
-    from django.db import connection, connections
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     import chat.consumers  # noqa: F401 - declares the services the writer runs as in daphne
@@ -85,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
     server_loop = asyncio.new_event_loop()
     threading.Thread(target=server_loop.run_forever, daemon=True).start()
     events.bind_loop(server_loop)
-    batch_size = args.batch if connections["default"].vendor == "sqlite" else 1
+    batch_size = args.batch
     n = 0
 
     def jobs(count: int) -> list[tuple[object, dict[str, object], asyncio.Future[object]]]:
@@ -108,6 +128,8 @@ def run(args: argparse.Namespace) -> None:
         writer._run_checked_batch(jobs(batch_size))  # type: ignore[arg-type]
     batches = [jobs(batch_size) for _ in range(args.messages // batch_size)]
     profiler = cProfile.Profile() if args.profile else None
+    backend = _backend_pid(connection)
+    backend0 = _cpu_seconds(backend)
     cpu0, wall0 = time.thread_time(), time.perf_counter()
     if profiler is not None:
         profiler.enable()
@@ -116,6 +138,7 @@ def run(args: argparse.Namespace) -> None:
     if profiler is not None:
         profiler.disable()
     cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
+    backend_cpu = _cpu_seconds(backend) - backend0
     total = len(batches) * batch_size
     with CaptureQueriesContext(connection) as queries:
         for batch in [jobs(batch_size) for _ in range(5)]:
@@ -129,6 +152,8 @@ def run(args: argparse.Namespace) -> None:
         f"writer CPU {cpu / total * 1e6:.0f} µs and wall {wall / total * 1e6:.0f} µs per "
         f"message ({total / wall:,.0f}/s on one thread), {per:.1f} statements per message"
     )
+    if backend is not None:
+        print(f"PostgreSQL backend CPU {backend_cpu / total * 1e6:.0f} µs per message")
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     server_loop.call_soon_threadsafe(server_loop.stop)

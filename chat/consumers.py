@@ -115,6 +115,24 @@ def limits_payload() -> dict[str, Any]:
     }
 
 
+# Users whose socket this process closed with 4029 → until when their new sockets are closed
+# at once (the flooder that reconnects gets no fresh burst of frame and send budget).
+_cooling_down: dict[int, float] = {}
+
+
+def _cool_down(user_id: int) -> None:
+    now = time.monotonic()
+    if len(_cooling_down) > 10_000:
+        for uid in [u for u, until in _cooling_down.items() if until <= now]:
+            del _cooling_down[uid]
+    _cooling_down[user_id] = now + settings.CHAT_ABUSE_COOLDOWN_SECONDS
+
+
+def _cooling(user_id: int) -> bool:
+    until = _cooling_down.get(user_id)
+    return until is not None and until > time.monotonic()
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     """Authenticate, then dispatch client frames through an explicit table of handlers."""
 
@@ -137,6 +155,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     token_key: str | None = None
     _inbound: Any = None
     _cleaned = False
+    user_id_started: int | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # daphne and the test communicator hand us `queue.get`: its queue is this socket's
@@ -302,6 +321,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         self.closing = True
+        if code == CLOSE_ABUSE and self.user_id_started is not None:
+            _cool_down(self.user_id_started)
         await super().close(code=code, reason=reason)
 
     async def connect(self) -> None:
@@ -336,7 +357,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def start(self, user: Any) -> None:
         """Bind the socket to `user`: subscribe, greet, and watch the heartbeat."""
+        if _cooling(user.pk):
+            # Closed for abuse moments ago: not another socket's worth of budget yet.
+            await self.close(code=CLOSE_ABUSE)
+            return
         self.user = user
+        self.user_id_started = user.pk
         await self.channel_layer.group_add(events.user_group(user.pk), self.channel_name)
         await self.on_authenticated()
         await self.send_hello()

@@ -28,6 +28,7 @@ from happychat import events
 logger = logging.getLogger("happychat.writer")
 
 MAX_BATCH = 64
+PG_MAX_BATCH = 16
 # How often a writer thread checks its connection (age, health): Channels' wrapper does it
 # before and after every call, which on PostgreSQL costs a `SELECT 1` round trip per write.
 CONNECTION_CHECK_SECONDS = 1.0
@@ -109,8 +110,10 @@ async def db_write(func: Any, **kwargs: Any) -> Any:
     """Run a write on the writer thread, committed together with the writes queued with it.
 
     Group commit (SQLite): what sockets queue while the writer is busy goes into one
-    transaction, each write in its own savepoint, so one refusal rolls back only itself. The
-    result (or error) comes back after the commit, so an `ack` still follows its commit.
+    transaction, each write in its own savepoint, so one refusal rolls back only itself. On
+    PostgreSQL what is queued goes to the writer thread together and commits write by
+    write. The result (or error) comes back after the commit, so an `ack` still follows
+    its commit.
     """
     loop = asyncio.get_running_loop()
     lanes = _batchers.get(loop)
@@ -130,9 +133,10 @@ async def db_write(func: Any, **kwargs: Any) -> Any:
 
 
 async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
-    # On PostgreSQL a batch would hold its conversations' row locks until it commits, and
-    # the other processes' batches queue behind them: there every write commits alone.
-    limit = MAX_BATCH if connections["default"].vendor == "sqlite" else 1
+    # On PostgreSQL the writes of a batch still commit one by one (_run_batch): the batch
+    # shares only the trip to the writer thread and back and the hand-off of its events.
+    # Its size bounds how long the first write's ack waits for the last one's commit.
+    limit = MAX_BATCH if connections["default"].vendor == "sqlite" else PG_MAX_BATCH
     while True:
         batch = [await queue.get()]
         while len(batch) < limit and not queue.empty():
@@ -196,13 +200,11 @@ def self_contained(*funcs: Any) -> None:
 
 
 def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
-    if len(batch) == 1:
-        # Alone, the write's own transaction is enough.
-        func, kwargs, _ = batch[0]
-        try:
-            return [(True, func(**kwargs))]
-        except Exception as exc:
-            return [(False, exc)]
+    if len(batch) == 1 or connections["default"].vendor != "sqlite":
+        # Alone, the write's own transaction is enough. On PostgreSQL every write commits
+        # alone: a shared transaction would hold its conversations' row locks until the
+        # batch commits, and the other processes' writers would queue behind them.
+        return [_run_alone(func, kwargs) for func, kwargs, _ in batch]
     results: list[tuple[bool, Any]] = []
     try:
         with transaction.atomic():
@@ -219,6 +221,13 @@ def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
         # BEGIN or COMMIT failed: nothing of the batch is stored; every sender may retry.
         return [(False, exc)] * len(batch)
     return results
+
+
+def _run_alone(func: Any, kwargs: dict[str, Any]) -> tuple[bool, Any]:
+    try:
+        return (True, func(**kwargs))
+    except Exception as exc:
+        return (False, exc)
 
 
 def db_read(func: Any, **kwargs: Any) -> Any:

@@ -123,6 +123,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django turns psycopg's prepared statements off (prepare_threshold None), and then even
+    # an explicit `prepare=True` is ignored. Django's own cursors bind on the client and never
+    # prepare, so a threshold that is never reached prepares only what asks for it: the send
+    # path's one statement (chat/services/messages.py), planned once per connection instead of
+    # on every send. Behind PgBouncer in transaction mode, use 1.21+ (max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer and caches ---------------------------------------------------------
@@ -337,7 +343,10 @@ CHAT_SEND_BURST = env.float("CHAT_SEND_BURST", default=60.0)
 # Frames a socket may have read a second (and burst), whatever they are: past it the
 # server stops reading the socket until the budget refills (daphne only; chat/flow.py).
 CHAT_SOCKET_FRAME_RATE = env.float("CHAT_SOCKET_FRAME_RATE", default=200.0)
-CHAT_SOCKET_FRAME_BURST = env.float("CHAT_SOCKET_FRAME_BURST", default=400.0)
+CHAT_SOCKET_FRAME_BURST = env.float("CHAT_SOCKET_FRAME_BURST", default=200.0)
+# After a socket is closed for abuse (4029), the same user's new sockets on that process are
+# closed at once for this many seconds.
+CHAT_ABUSE_COOLDOWN_SECONDS = env.float("CHAT_ABUSE_COOLDOWN_SECONDS", default=10.0)
 # Per-socket `sync` rate: over it a sync is answered late, not refused.
 CHAT_SYNC_RATE = env.float("CHAT_SYNC_RATE", default=5.0)
 CHAT_SYNC_BURST = env.float("CHAT_SYNC_BURST", default=20.0)

@@ -50,6 +50,15 @@ def _fresh_word_matcher():
 
 
 @pytest.fixture(autouse=True)
+def _no_abuse_cool_down():
+    # Sockets closed for abuse cool their user down for the process; ids come back in later
+    # tests' users, so each test starts with nobody cooling down.
+    from chat import consumers
+
+    consumers._cooling_down.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; tests about hashing itself set their own hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -246,6 +246,30 @@ async def test_a_send_flood_past_rate_limited_is_closed_with_4029(
     assert codes.count("rate_limited") == 30
 
 
+async def test_after_a_4029_the_same_user_is_closed_at_once_for_the_cool_down(
+    alice, bob, direct, connect, settings, monkeypatch
+):
+    import chat.consumers
+
+    settings.CHAT_ABUSE_COOLDOWN_SECONDS = 0.5
+    monkeypatch.setattr(chat.consumers, "MAX_REFUSED_SENDS", 5)
+    settings.CHAT_SEND_BURST = 1
+    ws = await connect(alice)
+    for n in range(10):
+        await ws.send_json_to(send(f"f{n}", direct.pk))
+    while (out := await ws.receive_output(timeout=5))["type"] != "websocket.close":
+        pass
+    assert out["code"] == 4029
+    # Reconnecting at once: closed before anything is set up (no hello, not online).
+    again = await connect(alice, hello=False)
+    out = await again.receive_output(timeout=5)
+    assert (out["type"], out.get("code")) == ("websocket.close", 4029)
+    # Someone else is not affected, and after the cool-down alice is welcome again.
+    await assert_alive(await connect(bob), direct.pk, "bob-ok")
+    await asyncio.sleep(0.6)
+    await assert_alive(await connect(alice), direct.pk, "alice-back")
+
+
 async def test_syncs_over_the_rate_are_answered_late_not_refused(alice, direct, connect, settings):
     settings.CHAT_SYNC_RATE = 20
     settings.CHAT_SYNC_BURST = 2
