@@ -449,6 +449,14 @@ def test_a_file_is_sent_and_downloaded_by_members_only(live_server, live_server_
     )
     expect(alice.locator("#toasts")).to_contain_text("huge.zip")
     expect(alice.locator("#pending li")).to_have_count(0)
+    # A type the server does not take: its reason is shown, nothing is sent.
+    alice.set_input_files(
+        "#file-input",
+        files=[{"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90"}],
+    )
+    expect(alice.locator("#toasts")).to_contain_text("The file was not sent")
+    expect(alice.locator("#pending li")).to_have_count(0)  # refused for good: no Retry
+    expect(bob.locator("#messages li.msg .file-card")).to_have_count(1)
 
 
 def test_forward_several_messages_to_another_chat(live_server, live_server_env, new_context):

@@ -338,6 +338,10 @@ export function createComposer({ store, emojiUrl, currentView, scrollToBottom, r
       store.send({ conversation: view.id, kind: upload.kind, body: "", attachment: result.id, preview: upload.preview || null, replyTo: upload.replyTo });
     } catch (err) {
       upload.state = "failed";
+      // Refused for good (the type, the size, the content): say why and drop it; a
+      // network or server failure keeps it, with Retry.
+      const refused = err && err.status >= 400 && err.status < 500 && err.status !== 429;
+      if (refused) view.uploads = view.uploads.filter((u) => u !== upload);
       const reason = errorText(err, _("upload failed"));
       const text = upload.kind === "file"
         ? fmt(_("The file was not sent: %(reason)s"), { reason })
