@@ -805,6 +805,11 @@ export declare class HappyChatClient<A extends Adapter<any, any> = Adapter> exte
   readonly heartbeat: number;
   /** The server's limits (from `hello`; DEFAULT_LIMITS before). */
   readonly limits: Limits;
+  /**
+   * Milliseconds to add to this device's clock to get the server's (from `hello`'s
+   * `server_time`; 0 before): time windows such as `limits.recall_seconds` are the server's.
+   */
+  readonly clockOffset: number;
   /** The platform said the network is gone. */
   readonly offline: boolean;
   /** Unacked sends, oldest first. */

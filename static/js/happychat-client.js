@@ -163,6 +163,8 @@ export class HappyChatClient extends Emitter {
     this.heartbeat = DEFAULT_HEARTBEAT_S;
     /** The server's limits a UI needs (recall/edit windows, sizes, reactions): from `hello`. */
     this.limits = { ...DEFAULT_LIMITS };
+    /** Milliseconds to add to this device's clock to get the server's (from `hello`). */
+    this.clockOffset = 0;
     this.socket = null;
     this.attempt = 0;
     this.cursors = this._loadCursors(); // conversation id -> newest contiguous seq held
@@ -361,6 +363,8 @@ export class HappyChatClient extends Emitter {
     this.user = frame.user;
     this.heartbeat = Number(frame.heartbeat) > 0 ? Number(frame.heartbeat) : DEFAULT_HEARTBEAT_S;
     if (frame.limits && typeof frame.limits === "object") this.limits = { ...DEFAULT_LIMITS, ...frame.limits };
+    const serverTime = Date.parse(frame.server_time);
+    if (Number.isFinite(serverTime)) this.clockOffset = serverTime - Date.now();
     this.attempt = 0;
     this._setStatus("open");
     this.emit("hello", { user: frame.user, heartbeat: this.heartbeat, limits: this.limits });

@@ -115,6 +115,17 @@ def test_recall_leaves_a_tombstone_on_both_sides_and_in_the_list(
     expect(bob.locator("#msg-menu [data-action=recall]")).to_have_count(0)
     bob.keyboard.press("Escape")
 
+    # The window is the server's (hello.server_time): with the server's clock 10 minutes
+    # ahead of this device, the message is too old to recall.
+    alice.evaluate("window.happychat.client.clockOffset = 600000")
+    item = bubble(alice, "oops, wrong chat")
+    item.hover()
+    item.locator(".msg-more").click()
+    expect(alice.locator("#msg-menu [data-action=reply]")).to_be_visible()
+    expect(alice.locator("#msg-menu [data-action=recall]")).to_have_count(0)
+    alice.keyboard.press("Escape")
+    alice.evaluate("window.happychat.client.clockOffset = 0")
+
     menu_action(alice, "oops, wrong chat", "recall")
 
     expect(alice.locator("#messages li.recalled")).to_have_text(
@@ -623,7 +634,7 @@ send({u["carol"]!r}, conv, "buy cheap watches here")
     )
     alice = page_for(new_context, live_server, u["alice"])
     bob = page_for(new_context, live_server, u["bob"])
-    carol = page_for(new_context, live_server, u["carol"], viewport=PHONE)
+    carol = page_for(new_context, live_server, u["carol"], viewport=PHONE, has_touch=True)
     for page in (alice, bob, carol):
         open_conversation(page, "Choir")
         page.wait_for_function(
@@ -662,7 +673,10 @@ send({u["carol"]!r}, conv, "buy cheap watches here")
     carol.locator("#composer-input").type("@")
     expect(carol.locator("#mention-picker [role=option]")).to_have_count(2)  # Alice, Bob
     expect(carol.locator("#mention-picker")).not_to_contain_text("Everyone")
-    carol.keyboard.press("Escape")
+    # A tap picks, on a phone.
+    carol.locator("#mention-picker [role=option]", has_text="Alice").tap()
+    expect(carol.locator("#mention-picker")).to_be_hidden()
+    expect(carol.locator("#composer-input")).to_have_value("@Alice ")
     carol.locator("#composer-input").fill("")
     carol.locator("#back").click()
 

@@ -607,7 +607,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
   function canRecall(conv, message) {
     if (!isContent(message) || conv.is_active === false) return false;
     const mine = message.sender.id === me.id;
-    if (mine && Date.now() - Date.parse(message.created_at) < store.limits.recall_seconds * 1000) return true;
+    if (mine && store.serverNow() - Date.parse(message.created_at) < store.limits.recall_seconds * 1000) return true;
     if (conv.kind !== "group") return false;
     const role = store.myRole(conv);
     if (role === "owner") return true;
@@ -618,7 +618,7 @@ export function createChatScreen({ store, emojiUrl, currentRoute }) {
 
   function canEdit(conv, message) {
     return message.sender.id === me.id && message.kind === "text" && !message.recalled && conv.is_active !== false
-      && Date.now() - Date.parse(message.created_at) < store.limits.edit_seconds * 1000;
+      && store.serverNow() - Date.parse(message.created_at) < store.limits.edit_seconds * 1000;
   }
 
   function menuItems(message) {

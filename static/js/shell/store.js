@@ -163,6 +163,11 @@ export class Store extends Emitter {
       && (message.mention_all || (message.mentions || []).includes(this.me.id)));
   }
 
+  /** Now on the server's clock (ms), for its time windows (recall, edit). */
+  serverNow() {
+    return Date.now() + (this.client.clockOffset || 0);
+  }
+
   /** The limits the server announced in hello (recall/edit windows, sizes, reactions). */
   get limits() {
     return this.client.limits;

@@ -679,3 +679,16 @@ test("a recall folded from an admin's entry names the admin; the sender's names 
   const bySender = foldChange(target, { id: 9, seq: 4, kind: "recall", target: 5, sender: BOB, data: { by: "sender" } });
   assert.equal(bySender.recalled_by, null);
 });
+
+test("hello's server_time gives the clock offset; a missing one keeps it", () => {
+  const adapter = fakeAdapter();
+  const client = new HappyChatClient({ adapter, url: "ws://x/" });
+  assert.equal(client.clockOffset, 0);
+  client.connect();
+  adapter.socket.open();
+  const ahead = new Date(Date.now() + 600000).toISOString(); // the server is 10 min ahead
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10, server_time: ahead });
+  assert.ok(Math.abs(client.clockOffset - 600000) < 5000, String(client.clockOffset));
+  adapter.socket.frame({ type: "hello", user: ME, heartbeat: 10 });
+  assert.ok(Math.abs(client.clockOffset - 600000) < 5000);
+});
