@@ -77,7 +77,7 @@ export type Attachment = ImageAttachment | FileAttachment;
 
 /** Kinds a client sends. */
 export type ContentKind = "text" | "image" | "file";
-/** Kinds of change entries: they change an earlier message (docs/protocol.md §12). */
+/** Kinds of change entries: they change an earlier message (docs/protocol.md §11). */
 export type ChangeKind = "recall" | "edit" | "reaction";
 export type MessageKind = ContentKind | "system" | ChangeKind;
 
@@ -122,7 +122,7 @@ export interface RecallData { by: "sender" | "admin" | "operator" }
 export interface ForwardedData { forwarded_from: { id: Id; sender: { id: Id; nickname: string } } }
 export type MessageData = SystemData | ReactionData | RecallData | ForwardedData;
 
-/** A stored message. History pages and the conversation list carry them folded (§12). */
+/** A stored message. History pages and the conversation list carry them folded (§11). */
 export interface Message {
   id: Id;
   conversation: Id;

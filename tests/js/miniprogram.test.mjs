@@ -1,7 +1,7 @@
 // The example mini-program's pages (clients/miniprogram/) driven through the wx shim
 // against the real daphne: log in with WeChat, friends, conversation list with unread
 // badges and "[@me]", a chat room with text, emoji, an image and documents, the message
-// changes of docs/protocol.md §12 (recall, edit, reply with a jump, reactions, system
+// changes of docs/protocol.md §11 (recall, edit, reply with a jump, reactions, system
 // messages), and the profile page (avatar through wx.uploadFile, log out).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -169,7 +169,7 @@ test("conversation list: unread badges from REST, kept current by live messages"
 
 test("chat room: history, text, emoji and an image; reading clears the unread count", async () => {
   const room = await page("chat/chat", { id: String(conv) });
-  // Becoming friends wrote a system message first ("You are now friends"; docs/protocol.md §12).
+  // Becoming friends wrote a system message first ("You are now friends"; docs/protocol.md §11).
   assert.deepEqual(room.data.messages.filter((m) => m.kind !== "system").map((m) => m.body), ["are you there?", "hello?"]);
   assert.equal(room.data.messages[0].kind, "system");
   assert.equal(room.data.maxChars, 5000, "the composer takes what hello.limits allows");

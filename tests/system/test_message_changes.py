@@ -3,7 +3,7 @@
 A real daphne on SQLite, real `websockets` clients. One of Bob's devices stays online while
 Alice edits, recalls and reacts (and Bob reacts from that device); another is offline and
 then reconnects with `sync` from its cursor. Both fold what they received by the rule of
-docs/protocol.md §12 and must end with exactly the same messages, which must also be what
+docs/protocol.md §11 and must end with exactly the same messages, which must also be what
 the server's history answers. A third device loads the folded history first and only then
 replays older entries through `sync`: the entries must not revert anything.
 """

@@ -18,7 +18,7 @@
 //   hello    {user, heartbeat, limits}
 //   message  {message, live}      each stored message exactly once, in seq order per conversation
 //                                  (change entries excepted: they come as `change`)
-//   change   {entry, target, live} a recall/edit/reaction entry (docs/protocol.md §12) and the
+//   change   {entry, target, live} a recall/edit/reaction entry (docs/protocol.md §11) and the
 //                                  message it changed, folded (target null if not held);
 //                                  entry null when an ack or REST answer brought a new state
 //   outbox   {items}              the unacked messages changed (state "sending" | "failed")
@@ -52,7 +52,7 @@ const PERMANENT_ERRORS = new Set([
   "content_blocked", "invalid_attachment", "unknown_type", "permission_denied", "conflict",
 ]);
 
-/** Message kinds that change an earlier message instead of adding one (docs/protocol.md §12). */
+/** Message kinds that change an earlier message instead of adding one (docs/protocol.md §11). */
 export const CHANGE_KINDS = new Set(["recall", "edit", "reaction"]);
 /** What the server allows, until its `hello.limits` says otherwise (docs/protocol.md §2.3, §9). */
 export const DEFAULT_LIMITS = Object.freeze({
@@ -443,7 +443,7 @@ export class HappyChatClient extends Emitter {
     this.emit("message", { message, live });
   }
 
-  // --- folded messages (docs/protocol.md §12) ----------------------------------------
+  // --- folded messages (docs/protocol.md §11) ----------------------------------------
 
   /** The folded state of a message this client holds (delivered, from history or acks). */
   message(id) {
@@ -496,7 +496,7 @@ export class HappyChatClient extends Emitter {
     }
   }
 
-  /** Recall a message → Promise of the folded message (docs/protocol.md §12). */
+  /** Recall a message → Promise of the folded message (docs/protocol.md §11). */
   recall(messageId) {
     return this._change({ type: "recall", message: messageId }, () => this.api.recall(messageId));
   }
@@ -1031,7 +1031,7 @@ export class HappyChatApi {
     return this.adapter.download(url, { token: this.token });
   }
 
-  // Web Push (docs/protocol.md §11): browsers and wrapped web apps
+  // Web Push (docs/protocol.md §10): browsers and wrapped web apps
   /** {public_key, preview}: the VAPID key for PushManager.subscribe (null: the server sends no pushes). */
   pushConfig() { return this.request("GET", "/api/v1/push/config/"); }
   /** This user's push subscriptions, one per browser or device. */

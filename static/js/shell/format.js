@@ -80,7 +80,7 @@ export function fileType(name) {
 }
 
 /**
- * A system message in the reader's language, from its `data` (docs/protocol.md §12);
+ * A system message in the reader's language, from its `data` (docs/protocol.md §11);
  * `nameOf(id)` gives a person's name as the reader sees it ("You" for the reader), or null
  * when unknown, in which case the server's English text is shown.
  */

@@ -427,7 +427,7 @@ test("garbage frames are ignored without throwing", () => {
 });
 
 
-// --- message changes (docs/protocol.md §12) -------------------------------------------
+// --- message changes (docs/protocol.md §11) -------------------------------------------
 
 function entry(conversation, seq, kind, target, extra = {}) {
   return msg(conversation, seq, BOB, { kind, target: target.id, body: "", data: null, ...extra });

@@ -3,7 +3,7 @@
 // wx.downloadFile with the token, as uploads are private to the conversation's members).
 // Recalled messages are tombstones, edited ones carry a mark, replies quote their original
 // (tap to jump), system messages are chips. Long-press a message: reply, react, edit,
-// recall (docs/protocol.md §12). In groups, typing "@" opens a member picker; mentions go
+// recall (docs/protocol.md §11). In groups, typing "@" opens a member picker; mentions go
 // as user ids ("@all" for owners and admins).
 const app = getApp();
 const EMOJI = ["😀", "😂", "😍", "👍", "🙏", "🎉", "❤️", "😢", "😮", "👋"];
