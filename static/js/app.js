@@ -148,7 +148,15 @@ store.on("status", ({ status }) => {
   }
 });
 store.on("notice", ({ text }) => toast(text));
-store.on("unauthenticated", () => window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`));
+// Logging out ends the socket too (4003): the logout form's own navigation takes the page
+// to the login screen, so a second one here would only abort it.
+let loggingOut = false;
+document.addEventListener("submit", (event) => {
+  if (event.target instanceof HTMLFormElement && event.target.dataset.logout !== undefined) loggingOut = true;
+}, true);
+store.on("unauthenticated", () => {
+  if (!loggingOut) window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`);
+});
 phone.addEventListener("change", () => router && show(router.route));
 
 // --- start ---------------------------------------------------------------------------
