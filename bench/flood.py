@@ -84,17 +84,19 @@ class Flooder:
                     await self._read_and_write()
             except websockets.ConnectionClosed as exc:
                 # Closed before `hello` (a user cooling down after 4029 is closed at once).
-                code = exc.rcvd.code if exc.rcvd else 1006
-                self.closes[code] = self.closes.get(code, 0) + 1
+                self._count_close(exc.rcvd.code if exc.rcvd else None)
             except (OSError, websockets.InvalidHandshake, TimeoutError):
                 self.refused += 1
                 await asyncio.sleep(0.5)
             if not self.stopping.is_set():
                 await asyncio.sleep(0.2)  # then reconnect, as a hostile script would
 
-    def _closed(self, ws: Any) -> None:
-        code = ws.close_code or 1006
+    def _count_close(self, code: int | None) -> None:
+        code = code or 1006  # no close frame: the connection was dropped
         self.closes[code] = self.closes.get(code, 0) + 1
+
+    def _closed(self, ws: Any) -> None:
+        self._count_close(ws.close_code)
 
     def _frame(self) -> str:
         conversation = self.endpoint.conversation

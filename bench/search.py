@@ -20,18 +20,15 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.child import run_on_fresh_database
 from bench.loadgen import table
-from tests.servers import PYTHON, ROOT, Postgres, django_env, manage
 
 CONVERSATIONS = 1000
 MEMBER_OF = 100
@@ -409,38 +406,14 @@ def main() -> None:
         run_in_process(args.messages, args.repeat)
         return
 
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="happychat-search-") as tmp:
-        work = Path(tmp)
-        if args.postgres:
-            pg = Postgres(work / "postgres.log")
-            stack.callback(pg.destroy)
-            url = pg.start().url
-        else:
-            url = f"sqlite:///{work / 'db.sqlite3'}"
-        env = django_env({"DATABASE_URL": url, "MEDIA_ROOT": str(work / "media")})
-        manage(env, "migrate", "--noinput")
-        manage(env, "createcachetable")
-        load_before = os.getloadavg()[0]
-        done = subprocess.run(
-            [
-                PYTHON,
-                str(Path(__file__).resolve()),
-                "--child",
-                "--messages",
-                str(args.messages),
-                "--repeat",
-                str(args.repeat),
-            ],
-            cwd=ROOT,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode:
-            raise SystemExit(done.stderr[-4000:])
-        result = json.loads(done.stdout)
-        load_after = os.getloadavg()[0]
+    load_before = os.getloadavg()[0]
+    result = run_on_fresh_database(
+        __file__,
+        postgres=args.postgres,
+        args=["--messages", str(args.messages), "--repeat", str(args.repeat)],
+        prefix="happychat-search-",
+    )
+    load_after = os.getloadavg()[0]
 
     backend = "PostgreSQL" if args.postgres else "SQLite FTS5"
     rows = [

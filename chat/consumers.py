@@ -192,7 +192,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     # so one socket's burst does not hold up everyone's deliveries.
                     await asyncio.sleep(0)
         except StopConsumer:
-            pass
+            return  # the consumer closed: Channels' way of ending its loop
 
     def _init_state(self, scope: Any) -> None:
         # Kept small: an idle socket is most sockets. What only some sockets use (a write

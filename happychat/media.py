@@ -51,14 +51,11 @@ class StorageUnavailable(Exception):
 
 def storage_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean the storage failed (not "missing"), on every backend."""
-    errors: list[type[BaseException]] = [OSError]
     try:
         from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:  # the S3 backend is not installed
-        pass
-    else:
-        errors += [BotoCoreError, ClientError]
-    return tuple(errors)
+    except ImportError:  # the S3 backend is not installed: only the disk can fail
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
 
 
 @contextmanager
