@@ -501,16 +501,7 @@ def _store_in_one_statement(
             raise NotFound("No such conversation.")
         if tokens is None:
             transaction.on_commit(lambda: search.index_later(message_id))
-        message = Message(
-            pk=message_id,
-            conversation=conversation,
-            seq=seq,
-            sender=sender,
-            kind=kind,
-            body=body,
-            client_id=client_id,
-            created_at=now,
-        )
+        message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
         # Outside a transaction block these run now: the statement has committed.
         events.message_created(message_payload=message_payload(message), origin=origin)
         transaction.on_commit(lambda: _after_commit(message))
@@ -582,18 +573,50 @@ def _store_plain_sqlite(
         raise
     if tokens is None:
         transaction.on_commit(lambda: search.index_later(message_id))
-    message = Message(
-        pk=message_id,
-        conversation=Conversation(pk=conversation_id, kind=conversation_kind),
-        seq=seq,
-        sender=sender,
-        kind=kind,
-        body=body,
-        client_id=client_id,
-        created_at=now,
+    conversation = Conversation.from_db(
+        DEFAULT_DB_ALIAS, ["id", "kind"], [conversation_id, conversation_kind]
     )
+    message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
     events.message_created(message_payload=message_payload(message), origin=origin)
     transaction.on_commit(lambda: _after_commit(message))
+    return message
+
+
+# A stored plain message as the fast lanes return it: Model.from_db (values by position)
+# builds it in a third of the time keyword arguments take; the columns not set by a plain
+# send hold their defaults.
+_MESSAGE_COLUMNS = [f.attname for f in Message._meta.concrete_fields]
+_MESSAGE_DEFAULTS = {
+    f.attname: f.db_default if f.has_db_default() and not f.has_default() else f.get_default()
+    for f in Message._meta.concrete_fields
+}
+
+
+def _plain_message(
+    message_id: int,
+    conversation: Conversation,
+    seq: int,
+    sender: User,
+    kind: str,
+    body: str,
+    client_id: str,
+    created_at: Any,
+) -> Message:
+    row = _MESSAGE_DEFAULTS | {
+        "id": message_id,
+        "conversation_id": conversation.pk,
+        "seq": seq,
+        "sender_id": sender.pk,
+        "kind": kind,
+        "body": body,
+        "client_id": client_id,
+        "created_at": created_at,
+    }
+    message = Message.from_db(
+        DEFAULT_DB_ALIAS, _MESSAGE_COLUMNS, [row[c] for c in _MESSAGE_COLUMNS]
+    )
+    message.conversation = conversation
+    message.sender = sender
     return message
 
 
