@@ -32,6 +32,7 @@ import logging
 from functools import partial
 from typing import Any
 
+from chat import handshake
 from chat.inbox import Inbox
 from chat.transport import CLOSE_SLOW_READER
 
@@ -205,6 +206,8 @@ def install() -> None:
     def create_application_with_flow(server: Any, protocol: Any, scope: dict[str, Any]) -> Any:
         if scope.get("type") != "websocket":
             return create_application(server, protocol, scope)
+        # failByDrop off: a protocol error closes with its code (1007 …), not a dropped TCP.
+        handshake.share_factory_options(server.ws_factory, failByDrop=False)
         protocol.happychat_flow = Flow(protocol)
         scope.setdefault("extensions", {})["happychat.flow"] = protocol.happychat_flow
         # daphne's Server.create_application (4.x), with an Inbox for its asyncio.Queue and
@@ -224,9 +227,11 @@ def install() -> None:
     on_open = WebSocketProtocol.onOpen
 
     def on_open_with_flow(protocol: Any) -> None:
-        protocol.failByDrop = False  # close a protocol error with its code (1007 …)
+        if protocol.failByDrop:  # a socket made before share_factory_options ran
+            protocol.failByDrop = False
         protocol.happychat_flow.attach()
         on_open(protocol)
+        handshake.release(protocol)
 
     on_message = WebSocketProtocol.onMessage
 
