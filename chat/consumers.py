@@ -522,13 +522,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
     ) -> None:
         if self.closing and not close:
             return
+        if text_data is not None and not close and self.flow is not None:
+            if self.flow.send_text(text_data):
+                return
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def forward(self, text: str) -> None:
         """Send a frame encoded by the publisher: the channel-layer handlers' path to the
-        socket, once per delivered frame, so straight to the ASGI send."""
+        socket, once per delivered frame, so straight to daphne's transport (chat/flow.py)
+        or else to the ASGI send."""
         if not self.closing:
-            await self.base_send({"type": "websocket.send", "text": text})
+            flow = self.flow
+            if flow is None or not flow.send_text(text):
+                await self.base_send({"type": "websocket.send", "text": text})
 
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
