@@ -63,13 +63,16 @@ def peer_keys(raw: str) -> list[str]:
     return keys
 
 
-def profile(server: HappyChat, path: str, seconds: float) -> subprocess.Popen:
+PROFILE_FLAGS = {"idle": ["--idle"], "gil": ["--gil"], "cpu": []}
+
+
+def profile(server: HappyChat, path: str, seconds: float, mode: str) -> subprocess.Popen:
     pid = server.memory_pids()[0]
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "py-spy"),
             *("record", "--pid", str(pid), "--format", "raw", "--output", path),
-            *("--duration", str(int(seconds)), "--rate", "200", "--threads", "--idle"),
+            *("--duration", str(int(seconds)), "--rate", "200", "--threads", *PROFILE_FLAGS[mode]),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -97,6 +100,14 @@ def main() -> None:
         help="py-spy the (first) daphne during the load run "
         "and write collapsed stacks to FILE (needs py-spy; root or ptrace rights)",
     )
+    parser.add_argument(
+        "--profile-mode",
+        choices=sorted(PROFILE_FLAGS),
+        default="idle",
+        help="idle: every thread's samples, waiting too (where a send waits); gil: only the "
+        "thread holding the GIL (what the process's one Python core is spent on); cpu: "
+        "threads running on a CPU",
+    )
     args = parser.parse_args()
     raise_open_files(max(4096, 2 * args.idle + 2048))
     load = workload(args)
@@ -119,7 +130,7 @@ def main() -> None:
                 records.append(suite.at_rest(target, load))
             spy = None
             if args.profile and target is happychat:
-                spy = profile(happychat, args.profile, 1 + args.seconds + 1)
+                spy = profile(happychat, args.profile, 1 + args.seconds + 1, args.profile_mode)
             if args.open_loop:
                 records.append(
                     suite.open_loop(target, load, rate=args.open_loop, seconds=args.seconds)
