@@ -522,9 +522,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     ) -> None:
         if self.closing and not close:
             return
-        if text_data is not None and not close and self.flow is not None:
-            if self.flow.send_text(text_data):
-                return
+        flow = self.flow
+        if text_data is not None and not close and flow is not None and flow.send_text(text_data):
+            return
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def forward(self, text: str) -> None:

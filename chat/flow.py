@@ -110,11 +110,11 @@ class Flow:
 
     __slots__ = (
         "_waiters",
-        "direct",
         "budget",
         "budget_at",
         "closed",
         "closing",
+        "direct",
         "inbound_full",
         "outbound_full",
         "over_budget",

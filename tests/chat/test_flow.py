@@ -104,3 +104,20 @@ async def test_drained_waits_for_the_output_to_drain_or_the_socket_to_close():
     await asyncio.sleep(0.01)
     socket_flow.on_closed()
     await asyncio.wait_for(waiter, 1)
+
+
+def test_text_frame_headers_use_the_shortest_length_encoding():
+    # RFC 6455 §5.2: FIN + text opcode, no mask bit (server to client), then 7-bit length,
+    # 126 + 16-bit length, or 127 + 64-bit length.
+    assert flow.text_frame_header(0) == b"\x81\x00"
+    assert flow.text_frame_header(125) == b"\x81\x7d"
+    assert flow.text_frame_header(126) == b"\x81\x7e\x00\x7e"
+    assert flow.text_frame_header(65535) == b"\x81\x7e\xff\xff"
+    assert flow.text_frame_header(65536) == b"\x81\x7f" + (65536).to_bytes(8, "big")
+
+
+async def test_without_a_plain_tcp_transport_frames_take_daphnes_path():
+    protocol = FakeProtocol()
+    socket_flow = Flow(protocol)
+    socket_flow.attach()  # the fake transport has no Twisted write buffer
+    assert socket_flow.send_text("hello") is False

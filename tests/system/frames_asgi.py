@@ -37,7 +37,7 @@ _count_pauses()
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    assert scope["type"] == "websocket"  # noqa: S101
+    assert scope["type"] == "websocket"
     socket_flow: flow.Flow = scope["extensions"]["happychat.flow"]
 
     async def send_text(text: str) -> bool:
