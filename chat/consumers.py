@@ -767,8 +767,30 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- channel layer: forward only -------------------------------------------------
 
+    def deliver_now(self, event: dict[str, Any]) -> bool:
+        """Forward a `chat.message` or `chat.read` event without awaiting (chat/layers.py's
+        per-delivery path): True if handled, False to `dispatch` it instead (other events,
+        or no short write path on this socket)."""
+        kind = event["type"]
+        if kind == "chat.message":
+            if not self.wants_message(event):
+                return True
+        elif kind == "chat.read":
+            if event["origin"] == self.channel_name:
+                return True
+        else:
+            return False
+        if self.closing:
+            return True
+        flow = self.flow
+        return flow is not None and flow.send_text(event["frame"])
+
+    def wants_message(self, event: dict[str, Any]) -> bool:
+        """A new message is forwarded to the other sockets subscribed to its conversation."""
+        return event["origin"] != self.channel_name and event["conversation"] in self.subscriptions
+
     async def chat_message(self, event: dict[str, Any]) -> None:
-        if event["origin"] != self.channel_name and event["conversation"] in self.subscriptions:
+        if self.wants_message(event):
             await self.forward(event["frame"])
 
     async def chat_read(self, event: dict[str, Any]) -> None:
