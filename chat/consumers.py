@@ -604,7 +604,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             mention_all=frame.get("mention_all", False),
             origin=self.channel_name,
         )
-        await self.send_json({"type": "ack", "id": client_id, "message": message_payload(message)})
+        encoded = message.encoded_payload or events.encode(message_payload(message))
+        await self.send(
+            text_data=events.frame_with_message({"type": "ack", "id": client_id}, encoded)
+        )
 
     # Changes to a message (docs/message-changes.md): one service each, through the same
     # writer as sends. The ack carries the entry appended to the sequence (null when the

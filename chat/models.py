@@ -162,6 +162,10 @@ class Message(models.Model):
     recall_reason = models.CharField(max_length=500, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: the send path sets it to the Message object's JSON as it published it,
+    # so the sender's `ack` carries the very same text without encoding it again.
+    encoded_payload: str | None = None
+
     class Meta:
         ordering = ["conversation", "seq"]
         constraints = [

@@ -137,14 +137,13 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
     # shares only the trip to the writer thread and back and the hand-off of its events.
     # Its size bounds how long the first write's ack waits for the last one's commit.
     limit = MAX_BATCH if connections["default"].vendor == "sqlite" else PG_MAX_BATCH
+    loop = asyncio.get_running_loop()
     while True:
         batch = [await queue.get()]
         while len(batch) < limit and not queue.empty():
             batch.append(queue.get_nowait())
         try:
-            results = await SyncToAsync(
-                _run_checked_batch, thread_sensitive=False, executor=writer()
-            )(batch)
+            results = await loop.run_in_executor(writer(), _run_on_writer, loop, batch)
         except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
             results = [(False, exc)] * len(batch)
         for (_, _, future), (ok, value) in zip(batch, results, strict=True):
@@ -157,6 +156,14 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
 
 
 _checked = threading.local()
+
+
+def _run_on_writer(loop: asyncio.AbstractEventLoop, batch: list[_Job]) -> list[tuple[bool, Any]]:
+    """A batch on the writer thread, handed over by run_in_executor itself: asgiref's
+    SyncToAsync (context copy, thread-sensitivity checks) cost more than the hand-off. As
+    SyncToAsync does, name the loop the thread serves (events published here go to it)."""
+    SyncToAsync.threadlocal.main_event_loop = loop
+    return _run_checked_batch(batch)
 
 
 def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:

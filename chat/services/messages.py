@@ -460,7 +460,9 @@ def _store(
             mention_all=everyone,
             data=data or None,
         )
-        events.message_created(message_payload=message_payload(message), origin=origin)
+        message.encoded_payload = events.message_created(
+            message_payload=message_payload(message), origin=origin
+        )
         transaction.on_commit(lambda: _after_commit(message))
     return message
 
@@ -503,7 +505,9 @@ def _store_in_one_statement(
             transaction.on_commit(lambda: search.index_later(message_id))
         message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
         # Outside a transaction block these run now: the statement has committed.
-        events.message_created(message_payload=message_payload(message), origin=origin)
+        message.encoded_payload = events.message_created(
+            message_payload=message_payload(message), origin=origin
+        )
         transaction.on_commit(lambda: _after_commit(message))
     return message
 
@@ -577,7 +581,9 @@ def _store_plain_sqlite(
         DEFAULT_DB_ALIAS, ["id", "kind"], [conversation_id, conversation_kind]
     )
     message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
-    events.message_created(message_payload=message_payload(message), origin=origin)
+    message.encoded_payload = events.message_created(
+        message_payload=message_payload(message), origin=origin
+    )
     transaction.on_commit(lambda: _after_commit(message))
     return message
 
