@@ -6,9 +6,10 @@ path (a busy machine changes wall-clock throughput far more than the CPU a send 
 Seeds `--pairs` pairs of friends in a fresh database (SQLite, or a throwaway PostgreSQL),
 then runs `message_send` through the writer's batch function (chat/writer.py, the path a
 socket's `send` takes: group commit in batches of `--batch` on SQLite; on PostgreSQL
-batches of `--batch` too, each write committing alone) and reports the writer thread's CPU
-time (time.thread_time) and wall time per message, statements per message (Django's
-cursors only: PostgreSQL's one-statement send goes round them), and on PostgreSQL the CPU
+batches of `--batch` too, each write committing alone) and reports the writer thread's
+CPU time (time.thread_time) and wall time per message, statements per message (on SQLite
+every statement SQLite runs; on PostgreSQL Django's cursors only, which the one-statement
+send goes round), and on PostgreSQL the CPU
 of the backend serving the writer (from /proc). `--profile`: cProfile's top functions.
 """
 
@@ -35,6 +36,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile order: tottime, cumulative")
+    parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
     parser.add_argument("--show-sql", action="store_true", help="print a batch's statements")
     args = parser.parse_args()
 
@@ -140,13 +143,23 @@ def run(args: argparse.Namespace) -> None:
     cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
     backend_cpu = _cpu_seconds(backend) - backend0
     total = len(batches) * batch_size
+    traced: list[str] = []
+    if connection.vendor == "sqlite":
+        # Every statement SQLite runs (the send path's own go round Django's cursors), not
+        # those FTS5 runs inside one ("-- …").
+        connection.ensure_connection()
+        connection.connection.set_trace_callback(
+            lambda sql: None if sql.startswith("--") else traced.append(sql)
+        )
     with CaptureQueriesContext(connection) as queries:
         for batch in [jobs(batch_size) for _ in range(5)]:
             writer._run_checked_batch(batch)  # type: ignore[arg-type]
-    per = len(queries.captured_queries) / (5 * batch_size)
+    if connection.vendor == "sqlite":
+        connection.connection.set_trace_callback(None)
+    per = len(traced or queries.captured_queries) / (5 * batch_size)
     if args.show_sql:
-        for q in queries.captured_queries[: 2 * batch_size + 4]:
-            print("  ", q["sql"][:140])
+        for sql in traced or [q["sql"] for q in queries.captured_queries]:
+            print("  ", sql[:140])
     print(
         f"{connection.vendor}, batches of {batch_size}: {total:,} messages, "
         f"writer CPU {cpu / total * 1e6:.0f} µs and wall {wall / total * 1e6:.0f} µs per "
@@ -155,7 +168,8 @@ def run(args: argparse.Namespace) -> None:
     if backend is not None:
         print(f"PostgreSQL backend CPU {backend_cpu / total * 1e6:.0f} µs per message")
     if profiler is not None:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        stats = pstats.Stats(profiler).sort_stats(args.sort)
+        stats.print_stats(args.top)
     server_loop.call_soon_threadsafe(server_loop.stop)
 
 

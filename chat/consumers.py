@@ -524,13 +524,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
     ) -> None:
         if self.closing and not close:
             return
+        flow = self.flow
+        if text_data is not None and not close and flow is not None and flow.send_text(text_data):
+            return
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def forward(self, text: str) -> None:
         """Send a frame encoded by the publisher: the channel-layer handlers' path to the
-        socket, once per delivered frame, so straight to the ASGI send."""
+        socket, once per delivered frame, so straight to daphne's transport (chat/flow.py)
+        or else to the ASGI send."""
         if not self.closing:
-            await self.base_send({"type": "websocket.send", "text": text})
+            flow = self.flow
+            if flow is None or not flow.send_text(text):
+                await self.base_send({"type": "websocket.send", "text": text})
 
     async def handle_auth(self, frame: dict[str, Any]) -> None:
         if self.user is not None:
@@ -600,7 +606,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             mention_all=frame.get("mention_all", False),
             origin=self.channel_name,
         )
-        await self.send_json({"type": "ack", "id": client_id, "message": message_payload(message)})
+        encoded = message.encoded_payload or events.encode(message_payload(message))
+        await self.send(
+            text_data=events.frame_with_message({"type": "ack", "id": client_id}, encoded)
+        )
 
     # Changes to a message (docs/message-changes.md): one service each, through the same
     # writer as sends. The ack carries the entry appended to the sequence (null when the
@@ -763,8 +772,30 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- channel layer: forward only -------------------------------------------------
 
+    def deliver_now(self, event: dict[str, Any]) -> bool:
+        """Forward a `chat.message` or `chat.read` event without awaiting (chat/layers.py's
+        per-delivery path): True if handled, False to `dispatch` it instead (other events,
+        or no short write path on this socket)."""
+        kind = event["type"]
+        if kind == "chat.message":
+            if not self.wants_message(event):
+                return True
+        elif kind == "chat.read":
+            if event["origin"] == self.channel_name:
+                return True
+        else:
+            return False
+        if self.closing:
+            return True
+        flow = self.flow
+        return flow is not None and flow.send_text(event["frame"])
+
+    def wants_message(self, event: dict[str, Any]) -> bool:
+        """A new message is forwarded to the other sockets subscribed to its conversation."""
+        return event["origin"] != self.channel_name and event["conversation"] in self.subscriptions
+
     async def chat_message(self, event: dict[str, Any]) -> None:
-        if event["origin"] != self.channel_name and event["conversation"] in self.subscriptions:
+        if self.wants_message(event):
             await self.forward(event["frame"])
 
     async def chat_read(self, event: dict[str, Any]) -> None:

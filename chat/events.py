@@ -7,23 +7,36 @@ announced that was rolled back; names and payloads of chat frames live here.
 from collections.abc import Iterable
 from typing import Any
 
-from happychat.events import conversation_group, encode, publish_on_commit, send_now, user_group
+from happychat.events import (
+    conversation_group,
+    encode,
+    frame_with_message,
+    publish_on_commit,
+    send_now,
+    user_group,
+)
 
 # --- messages and reads ---------------------------------------------------------------
 
 
-def message_created(*, message_payload: dict[str, Any], origin: str | None) -> None:
-    """Deliver a stored message to every subscribed socket except the one that sent it."""
+def message_created(*, message_payload: dict[str, Any], origin: str | None) -> str:
+    """Deliver a stored message to every subscribed socket except the one that sent it.
+
+    Returns the Message object's JSON, encoded once for the `message` frame: the sender's
+    `ack` carries the same object (`frame_with_message`).
+    """
     conversation_id = message_payload["conversation"]
+    message_json = encode(message_payload)
     publish_on_commit(
         [conversation_group(conversation_id)],
         {
             "type": "chat.message",
             "conversation": conversation_id,
             "origin": origin,
-            "frame": encode({"type": "message", "message": message_payload}),
+            "frame": frame_with_message({"type": "message"}, message_json),
         },
     )
+    return message_json
 
 
 def read_updated(*, conversation_id: int, user_id: int, seq: int, origin: str | None) -> None:

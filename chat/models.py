@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -96,25 +97,46 @@ class Message(models.Model):
         EDIT = "edit", _("Edit")
         REACTION = "reaction", _("Reaction")
 
+    # Indexes cost every send an insert each: the unique (conversation, seq) and (sender,
+    # client_id) indexes serve lookups by conversation and by sender, and the references
+    # most messages leave empty are indexed only where set (Meta.indexes).
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     seq = models.BigIntegerField()
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_sent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="messages_sent",
+        db_index=False,
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
     body = models.TextField(blank=True)
     attachment = models.ForeignKey(
-        Upload, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+        Upload,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        db_index=False,
     )
     client_id = models.CharField(max_length=64)
     # Change entries: the message they change.
     target = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        db_index=False,
     )
     reply_to = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replies",
+        db_index=False,
     )
     # User ids mentioned (robust to renames; null: none); `mention_all` for "@all".
     # Columns a raw INSERT may leave out have database defaults.
@@ -135,9 +157,14 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     recall_reason = models.CharField(max_length=500, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Not a column: the send path sets it to the Message object's JSON as it published it,
+    # so the sender's `ack` carries the very same text without encoding it again.
+    encoded_payload: str | None = None
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -145,6 +172,15 @@ class Message(models.Model):
             # The (conversation, seq) unique index doubles as the keyset-paging index.
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_conv_seq"),
             models.UniqueConstraint(fields=["sender", "client_id"], name="message_sender_cid"),
+        ]
+        indexes = [
+            models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=index)
+            for name, index in (
+                ("attachment", "message_attachment_set"),
+                ("target", "message_target_set"),
+                ("reply_to", "message_reply_to_set"),
+                ("recalled_by", "message_recalled_by_set"),
+            )
         ]
 
     def __str__(self) -> str:

@@ -176,6 +176,11 @@ def index_add(cursor: Any, *, message_id: int, tokens: str) -> None:
         )
 
 
+def index_add_sqlite(raw: Any, *, message_id: int, tokens: str) -> None:
+    """index_add on the sqlite3 connection itself (the SQLite send path's fast lane)."""
+    raw.execute("INSERT INTO chat_message_fts (rowid, tokens) VALUES (?, ?)", (message_id, tokens))
+
+
 def index_delete(cursor: Any, *, message_id: int) -> None:
     if connection.vendor == "postgresql":
         cursor.execute("DELETE FROM chat_message_search WHERE message_id = %s", [message_id])

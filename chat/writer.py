@@ -137,14 +137,13 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
     # shares only the trip to the writer thread and back and the hand-off of its events.
     # Its size bounds how long the first write's ack waits for the last one's commit.
     limit = MAX_BATCH if connections["default"].vendor == "sqlite" else PG_MAX_BATCH
+    loop = asyncio.get_running_loop()
     while True:
         batch = [await queue.get()]
         while len(batch) < limit and not queue.empty():
             batch.append(queue.get_nowait())
         try:
-            results = await SyncToAsync(
-                _run_checked_batch, thread_sensitive=False, executor=writer()
-            )(batch)
+            results = await loop.run_in_executor(writer(), _run_on_writer, loop, batch)
         except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
             results = [(False, exc)] * len(batch)
         for (_, _, future), (ok, value) in zip(batch, results, strict=True):
@@ -157,6 +156,14 @@ async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
 
 
 _checked = threading.local()
+
+
+def _run_on_writer(loop: asyncio.AbstractEventLoop, batch: list[_Job]) -> list[tuple[bool, Any]]:
+    """A batch on the writer thread, handed over by run_in_executor itself: asgiref's
+    SyncToAsync (context copy, thread-sensitivity checks) cost more than the hand-off. As
+    SyncToAsync does, name the loop the thread serves (events published here go to it)."""
+    SyncToAsync.threadlocal.main_event_loop = loop
+    return _run_checked_batch(batch)
 
 
 def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
@@ -191,10 +198,12 @@ _self_contained: set[Any] = set()
 
 
 def self_contained(*funcs: Any) -> None:
-    """Declare services whose writes all happen inside their own `transaction.atomic()`.
+    """Declare services that keep a refusal from touching the batch by themselves.
 
     In a group-committed batch each write runs in a savepoint, so that one refusal undoes
-    only itself; these make their own (a second one would cost two more statements).
+    only itself; these make their own, or refuse before they write anything (a second
+    savepoint would cost two more statements). One that fails after it wrote must mark the
+    transaction for rollback (`transaction.set_rollback(True)`): the batch is then refused.
     """
     _self_contained.update(funcs)
 
@@ -206,6 +215,7 @@ def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
         # batch commits, and the other processes' writers would queue behind them.
         return [_run_alone(func, kwargs) for func, kwargs, _ in batch]
     results: list[tuple[bool, Any]] = []
+    connection = connections["default"]
     try:
         with transaction.atomic():
             for func, kwargs, _ in batch:
@@ -217,10 +227,20 @@ def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
                             results.append((True, func(**kwargs)))
                 except Exception as exc:
                     results.append((False, exc))
+                    if connection.needs_rollback:
+                        # A write failed halfway and could not undo only itself (it
+                        # marked the transaction): nothing of the batch can be kept.
+                        raise _BatchLost() from exc
+    except _BatchLost as lost:
+        return [(False, lost.__cause__)] * len(batch)
     except Exception as exc:
         # BEGIN or COMMIT failed: nothing of the batch is stored; every sender may retry.
         return [(False, exc)] * len(batch)
     return results
+
+
+class _BatchLost(Exception):
+    """A write of the batch marked the transaction for rollback."""
 
 
 def _run_alone(func: Any, kwargs: dict[str, Any]) -> tuple[bool, Any]:

@@ -40,6 +40,12 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def frame_with_message(head: dict[str, Any], message_json: str) -> str:
+    """The frame `head` with a "message" member already encoded (`encode(payload)`), last:
+    a stored message is encoded once, for its `message` frame and its sender's `ack`."""
+    return f'{encode(head)[:-1]},"message":{message_json}}}'
+
+
 _server_loop: asyncio.AbstractEventLoop | None = None
 _Queue = asyncio.Queue[tuple[list[str], dict[str, Any]]]
 _publishers: dict[asyncio.AbstractEventLoop, tuple[_Queue, asyncio.Task[None]]] = {}

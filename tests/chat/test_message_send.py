@@ -237,3 +237,17 @@ def test_retry_after_losing_the_right_to_post_still_gets_the_original(alice, bob
         message_send(sender=bob, conversation_id=trio.pk, client_id="m2", body="new")
     trio.refresh_from_db()
     assert trio.last_seq == 1
+
+
+@pytest.mark.parametrize("client_id", ["plain", 'quote " and \\ backslash', "表情 😀", "\u2028"])
+def test_an_ack_built_around_the_published_json_is_the_json_of_the_whole_frame(
+    alice, direct, client_id
+):
+    from chat.serializers import message_payload
+    from happychat.events import encode, frame_with_message
+
+    message, _ = message_send(sender=alice, conversation_id=direct.pk, client_id="c", body="hé")
+    assert message.encoded_payload == encode(message_payload(message))
+    text = frame_with_message({"type": "ack", "id": client_id}, message.encoded_payload)
+    assert text == encode({"type": "ack", "id": client_id, "message": message_payload(message)})
+    assert json.loads(text)["id"] == client_id

@@ -1,6 +1,8 @@
 """The send path's rules, run in a process of its own against the database in its
 environment (tests/system/test_send_rules.py runs it on PostgreSQL, where a plain message
-is stored by one statement): `python -m tests.system.sendcheck` prints a JSON report."""
+is stored by one statement, and on SQLite, where it takes the statements of
+`_store_plain_sqlite` in a savepoint made by hand): `python -m tests.system.sendcheck`
+prints a JSON report."""
 
 from __future__ import annotations
 
@@ -90,7 +92,31 @@ def main() -> None:
             [report["first"]["id"]],
         )
         report["indexed"] = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "chat_message")
+    # Every index a send must update: (columns, unique, partial). SQLite's introspection
+    # does not tell a partial index, so its definition is read from sqlite_master.
+    report["indexes"] = sorted(
+        [
+            list(info["columns"]),
+            bool(info["unique"]),
+            _partial(connection, name),
+        ]
+        for name, info in constraints.items()
+        if info["index"] or info["unique"]
+        if not info["primary_key"]
+    )
     json.dump(report, sys.stdout)
+
+
+def _partial(connection: Any, name: str) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return row is not None and row[0] is not None and " WHERE " in row[0].upper()
 
 
 if __name__ == "__main__":

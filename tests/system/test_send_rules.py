@@ -1,19 +1,47 @@
-"""On PostgreSQL a plain message is stored by one statement (authorization, seq, row, read
-cursor and search index together): the same rules as the multi-statement path hold."""
+"""A plain message takes a fast lane on both backends: one statement on PostgreSQL
+(authorization, seq, row, read cursor and search index together), four statements on the
+sqlite3 connection in a savepoint made by hand on SQLite. The same rules as the
+multi-statement path hold on both."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from tests.servers import PYTHON, ROOT
+from tests.system.conftest import base_env
+
+# What a send must update besides the row: the unique (conversation, seq) and (sender,
+# client_id) indexes, and the references most messages leave empty only where set.
+INDEXES = [
+    [["attachment_id"], False, True],
+    [["conversation_id", "seq"], True, False],
+    [["recalled_by_id"], False, True],
+    [["reply_to_id"], False, True],
+    [["sender_id", "client_id"], True, False],
+    [["target_id"], False, True],
+]
 
 
-def test_one_statement_send_keeps_every_rule_on_postgres(pg_env: dict[str, str]) -> None:
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "postgresql":
+        env: dict[str, str] = request.getfixturevalue("pg_env")
+        return env
+    db = tmp_path / "db.sqlite3"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), db)
+    return base_env(tmp_path, DATABASE_URL=f"sqlite:///{db}")
+
+
+def test_the_fast_send_lane_keeps_every_rule(db_env: dict[str, str]) -> None:
     done = subprocess.run(
         [PYTHON, "-m", "tests.system.sendcheck"],
         cwd=ROOT,
-        env=pg_env,
+        env=db_env,
         capture_output=True,
         text=True,
         timeout=180,
@@ -21,7 +49,7 @@ def test_one_statement_send_keeps_every_rule_on_postgres(pg_env: dict[str, str])
     )
     assert done.returncode == 0, done.stderr[-4000:]
     report = json.loads(done.stdout)
-    assert report["vendor"] == "postgresql"
+    assert report["vendor"] in ("postgresql", "sqlite")
     first = report["first"]
     assert (first["seq"], first["created"], first["body"]) == (1, True, "first words")
     assert report["second"]["seq"] == 2
@@ -43,3 +71,4 @@ def test_one_statement_send_keeps_every_rule_on_postgres(pg_env: dict[str, str])
     assert report["read_cursor"] == 5
     assert report["mention"]["seq"] == 1  # the multi-statement path (a mention) still works
     assert report["indexed"] == 1
+    assert report["indexes"] == INDEXES

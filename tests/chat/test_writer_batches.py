@@ -1,0 +1,115 @@
+"""The writer's group commit on SQLite (chat/writer.py): the sends a batch holds commit
+together, a refusal or a retried id costs only itself, and a send that fails halfway
+loses the whole batch (every sender is told, nothing is stored, no seq is used)."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from django.db import OperationalError
+
+import chat.consumers  # noqa: F401 - declares message_send self-contained, as in daphne
+from chat import writer
+from chat.models import Message
+from chat.services.messages import message_send
+from happychat.errors import NotFound
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(
+        "happychat.events._group_send", lambda groups, event: sent.append((groups, event))
+    )
+    return sent
+
+
+def run(*jobs: dict[str, Any]) -> list[tuple[bool, Any]]:
+    """One batch of message_send calls, as the writer thread runs it."""
+    loop = asyncio.new_event_loop()
+    try:
+        batch = [(message_send, kwargs, loop.create_future()) for kwargs in jobs]
+        return writer._run_checked_batch(batch)  # type: ignore[arg-type]
+    finally:
+        loop.close()
+
+
+def send(sender, conversation, client_id, body="hi") -> dict[str, Any]:
+    return {
+        "sender": sender,
+        "conversation_id": conversation.pk,
+        "client_id": client_id,
+        "body": body,
+    }
+
+
+def stored(conversation) -> list[tuple[int, str, str]]:
+    return list(
+        Message.objects.filter(conversation=conversation)
+        .order_by("seq")
+        .values_list("seq", "client_id", "body")
+    )
+
+
+def test_a_refusal_and_a_retry_in_a_batch_cost_only_themselves(
+    alice, bob, carol, direct, published
+):
+    run(send(alice, direct, "a1", "first"))
+    results = run(
+        send(bob, direct, "b1", "one"),
+        send(carol, direct, "c1", "stranger"),  # not a member
+        send(alice, direct, "a1", "first"),  # a retry of a stored message
+        send(alice, direct, "a2", "two"),
+    )
+    assert [ok for ok, _ in results] == [True, False, True, True]
+    assert isinstance(results[1][1], NotFound)
+    message, created = results[2][1]
+    assert (message.seq, created) == (1, False)
+    assert stored(direct) == [(1, "a1", "first"), (2, "b1", "one"), (3, "a2", "two")]
+    direct.refresh_from_db()
+    assert direct.last_seq == 3
+    frames = [e["frame"] for _, e in published if e["type"] == "chat.message"]
+    assert len(frames) == 3  # the retry publishes nothing again
+
+
+def test_a_send_failing_halfway_loses_the_batch_and_nothing_else(
+    alice, bob, direct, published, monkeypatch
+):
+    run(send(alice, direct, "a1", "before"))
+    published.clear()
+
+    def broken_index(raw, *, message_id, tokens):
+        if "broken" in tokens:
+            raise OperationalError("disk I/O error")
+        raw.execute(
+            "INSERT INTO chat_message_fts (rowid, tokens) VALUES (?, ?)", (message_id, tokens)
+        )
+
+    monkeypatch.setattr("chat.search.index_add_sqlite", broken_index)
+    results = run(
+        send(bob, direct, "b1", "kept until the failure"),
+        send(alice, direct, "a2", "broken"),
+        send(bob, direct, "b2", "after it"),
+    )
+    assert [ok for ok, _ in results] == [False, False, False]
+    assert all(isinstance(value, OperationalError) for _, value in results)
+    # Nothing of the batch is stored or announced, and its seqs are not used up.
+    assert stored(direct) == [(1, "a1", "before")]
+    direct.refresh_from_db()
+    assert direct.last_seq == 1
+    assert published == []
+    # The senders retry with the same ids, and everything is stored once, gap-free.
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        "happychat.events._group_send", lambda groups, event: published.append((groups, event))
+    )
+    results = run(
+        send(bob, direct, "b1", "kept until the failure"),
+        send(alice, direct, "a2", "broken"),
+        send(bob, direct, "b2", "after it"),
+    )
+    assert [ok for ok, _ in results] == [True, True, True]
+    assert [seq for seq, _, _ in stored(direct)] == [1, 2, 3, 4]
+    assert len(published) == 3
