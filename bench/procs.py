@@ -35,6 +35,26 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def main_thread_cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU seconds used so far by the main threads of `pids` (daphne's event loop, without
+    its writer and executor threads)."""
+    total = 0
+    for pid in pids:
+        fields = _stat_path(f"/proc/{pid}/task/{pid}/stat")
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def _stat_path(path: str) -> list[str] | None:
+    try:
+        with open(path) as f:
+            raw = f.read()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2 :].split()
+
+
 def cpu_seconds(roots: Iterable[int]) -> float:
     """CPU seconds (user + system) used so far by `roots`, their descendants, and their reaped
     children."""

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from bench.loadgen import Result, hold_idle, run_open_loop, run_rooms
-from bench.procs import cpu_seconds, load_average, rss_kib
+from bench.procs import cpu_seconds, load_average, main_thread_cpu_seconds, rss_kib
 from bench.targets import Target, Workload
 
 
@@ -32,19 +32,30 @@ class Meter:
         self.diagnostics: dict[str, Any] | None = None
         self.started = 0.0
         self.seconds = 0.0
+        self.loop_before: float | None = None
+        self.loop_cpu: float | None = None
 
     def _read(self) -> dict[str, float]:
         return {name: cpu_seconds(pids) for name, pids in self.target.components().items()}
+
+    def _loop(self) -> float | None:
+        """daphne's event-loop threads' CPU (None for peers: their process is the loop)."""
+        daphnes = self.target.components().get("daphne")
+        return main_thread_cpu_seconds(daphnes) if daphnes else None
 
     async def hook(self, begin: bool) -> None:
         if begin:
             self.target.diagnostics_begin()
             self.before = self._read()
+            self.loop_before = self._loop()
             self.started = time.monotonic()
         else:
             self.seconds = time.monotonic() - self.started
             after = self._read()
             self.cpu = {k: after[k] - self.before.get(k, 0.0) for k in after}
+            loop = self._loop()
+            if loop is not None and self.loop_before is not None:
+                self.loop_cpu = loop - self.loop_before
             self.diagnostics = self.target.diagnostics_end()
 
 
@@ -65,6 +76,8 @@ def _record(
         record["cpu_s"] = total
         record["cpu_seconds_measured"] = meter.seconds
         record["cpu_per_1k"] = total / result.delivered * 1000 if result.delivered else math.nan
+        if meter.loop_cpu is not None:
+            record["event_loop_cpu_s"] = meter.loop_cpu
         if meter.diagnostics is not None:
             record["diagnostics"] = meter.diagnostics
     return record
@@ -259,7 +272,12 @@ def idle_table(records: list[dict[str, Any]]) -> str:
 def cpu_split(record: dict[str, Any]) -> str:
     parts = ", ".join(f"{k} {v:.2f}" for k, v in record.get("cpu", {}).items())
     seconds = record.get("cpu_seconds_measured", 0)
-    return f"{record.get('cpu_s', 0):.2f} CPU-s in {seconds:.1f} s ({parts})"
+    text = f"{record.get('cpu_s', 0):.2f} CPU-s in {seconds:.1f} s ({parts})"
+    loop = record.get("event_loop_cpu_s")
+    if loop is not None and record.get("delivered"):
+        per_1k = loop / record["delivered"] * 1000
+        text += f"; daphne event loop {loop:.2f} CPU-s, {per_1k:.3f} per 1k delivered"
+    return text
 
 
 def diagnostics_text(record: dict[str, Any], *, top: int = 8) -> str:

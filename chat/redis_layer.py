@@ -45,7 +45,7 @@ from channels_redis.pubsub import (
 )
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 
-from chat.layers import Handler, deliver
+from chat.layers import Handler, deliver, deliver_now
 from happychat.redis_health import (
     REDIS_TIMEOUT_SECONDS,
     RETRY_SECONDS,
@@ -245,7 +245,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
             if handler is not None:
                 if event is None:
                     event = self.channel_layer.deserialize(data)
-                await deliver(handler, channel, event)
+                if not deliver_now(handler, channel, event):
+                    await deliver(handler, channel, event)
             else:
                 queue = self.channels.get(channel)
                 if queue is not None:
@@ -290,7 +291,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         handler = self.direct.get(channel)
         if handler is not None:
-            await deliver(handler, channel, message)
+            if not deliver_now(handler, channel, message):
+                await deliver(handler, channel, message)
             return
         await self._publish(channel, message)
 

@@ -70,10 +70,17 @@ def manage(env: Mapping[str, str], *args: str) -> None:
 class Daphne:
     """A daphne process serving happychat.asgi on a free loopback port."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log_path: Path,
+        port: int | None = None,
+        app: str = "happychat.asgi:application",
+    ) -> None:
         self.env = dict(env)
         self.port = port or free_port()
         self.log_path = log_path
+        self.app = app
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -95,7 +102,7 @@ class Daphne:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                "happychat.asgi:application",
+                self.app,
             ],
             cwd=ROOT,
             env=self.env,

@@ -104,3 +104,61 @@ async def test_drained_waits_for_the_output_to_drain_or_the_socket_to_close():
     await asyncio.sleep(0.01)
     socket_flow.on_closed()
     await asyncio.wait_for(waiter, 1)
+
+
+async def test_reading_stops_while_too_many_frames_wait_in_the_sockets_inbox():
+    """The same bound with the queue daphne's sockets get under flow.install (chat/inbox.py)."""
+    from chat.inbox import Inbox
+
+    protocol = FakeProtocol()
+    protocol.application_queue = Inbox()  # type: ignore[assignment]
+    socket_flow = Flow(protocol)
+    for n in range(flow.INBOUND_MAX_FRAMES):
+        protocol.application_queue.put_nowait(n)
+        socket_flow.frame_queued()
+    assert protocol.transport.reading is False
+    while protocol.application_queue.qsize() > flow.INBOUND_MAX_FRAMES // 2:
+        protocol.application_queue.get_nowait()
+    await asyncio.sleep(flow.INBOUND_POLL_SECONDS * 5)
+    assert protocol.transport.reading is True
+
+
+def test_text_frame_headers_use_the_shortest_length_encoding():
+    # RFC 6455 §5.2: FIN + text opcode, no mask bit (server to client), then 7-bit length,
+    # 126 + 16-bit length, or 127 + 64-bit length.
+    assert flow.text_frame_header(0) == b"\x81\x00"
+    assert flow.text_frame_header(125) == b"\x81\x7d"
+    assert flow.text_frame_header(126) == b"\x81\x7e\x00\x7e"
+    assert flow.text_frame_header(65535) == b"\x81\x7e\xff\xff"
+    assert flow.text_frame_header(65536) == b"\x81\x7f" + (65536).to_bytes(8, "big")
+
+
+async def test_without_a_plain_tcp_transport_frames_take_daphnes_path():
+    protocol = FakeProtocol()
+    socket_flow = Flow(protocol)
+    socket_flow.attach()  # the fake transport has no Twisted write buffer
+    assert socket_flow.send_text("hello") is False
+
+
+def test_small_frames_are_unmasked_as_autobahns_native_masker_does_even_in_pieces():
+    import random
+
+    from autobahn.websocket.xormasker import create_xor_masker
+
+    unmask = flow._masker_factory(create_xor_masker)
+    rng = random.Random(12)
+    for size in [0, 1, 3, 4, 5, 125, 126, 1000, flow.SMALL_FRAME, flow.SMALL_FRAME + 1, 5000]:
+        mask = rng.randbytes(4)
+        payload = rng.randbytes(size)
+        expected = create_xor_masker(mask, size).process(payload)
+        assert bytes(a ^ mask[i % 4] for i, a in enumerate(payload)) == expected
+        whole = unmask(mask, size)
+        assert whole.process(payload) == expected
+        assert whole.pointer() == size
+        # A frame read in pieces (TCP segments) continues the mask where it stopped.
+        pieces = unmask(mask, size)
+        cuts = sorted(rng.sample(range(size + 1), min(size + 1, 4)))
+        parts = [payload[a:b] for a, b in zip([0, *cuts], [*cuts, size], strict=True)]
+        assert b"".join(pieces.process(part) for part in parts) == expected
+        pieces.reset()
+        assert pieces.pointer() == 0
