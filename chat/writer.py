@@ -1,7 +1,7 @@
 """Database work from sockets, off the event loop: group-committed writes and reads.
 
-Writes (send, read) go to one executor: a single thread on SQLite, where writers queue on
-one lock anyway and a thread pool would only add busy-wait sleeps; on PostgreSQL
+Writes (send, read) go to writer threads (`_Lane`): a single one on SQLite, where writers
+queue on one lock anyway and more threads would only add busy-wait sleeps; on PostgreSQL
 CHAT_DB_WRITERS threads, each serving one lane of conversations (conversation id modulo
 the lanes), so senders to different conversations commit in parallel while the writes
 of one conversation stay in order in this process. Reads (sync) use the default pool.
@@ -12,10 +12,11 @@ without blocking writers (PASSIVE).
 """
 
 import asyncio
+import contextlib
 import logging
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import SyncToAsync
@@ -35,24 +36,82 @@ CONNECTION_CHECK_SECONDS = 1.0
 CHECKPOINT_SECONDS = 1.0
 _Job = tuple[Any, dict[str, Any], "asyncio.Future[Any]"]
 
-_writer: ThreadPoolExecutor | None = None
 _reserved = 0
-_batchers: dict[asyncio.AbstractEventLoop, "list[asyncio.Queue[_Job]]"] = {}
-_batcher_tasks: set["asyncio.Task[None]"] = set()
 
 
-def writer() -> ThreadPoolExecutor:
-    """The process's writer executor (created on first use, when settings are loaded)."""
-    global _writer
-    if _writer is None:
-        sqlite = connections["default"].vendor == "sqlite"
-        _writer = ThreadPoolExecutor(max_workers=_lane_count(), thread_name_prefix="chat-writer")
-        if sqlite:
-            checkpointer = threading.Thread(
-                target=_checkpoint_forever, name="chat-checkpoint", daemon=True
-            )
-            checkpointer.start()
-    return _writer
+class _Lane:
+    """A writer thread and the writes queued for it.
+
+    The thread takes what has queued while it was busy as its next batch, runs it, and
+    hands the results back to each write's event loop in one call. The loop only puts a
+    write on the queue (waking the thread only if it waits), instead of handing every
+    batch to an executor: that hand-off (an executor work item, a future chained to the
+    loop, a batcher task woken per batch) cost the event loop more than the batches' acks.
+    """
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.limit = limit
+        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.limit:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                # As asgiref's SyncToAsync does: events published here go to this loop.
+                SyncToAsync.threadlocal.main_event_loop = batch[0][2].get_loop()
+                results = _run_checked_batch(batch)
+            except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
+                logger.exception("a batch of %d writes failed", len(batch))
+                results = [(False, exc)] * len(batch)
+            _hand_back(batch, results)
+
+
+_lanes: list[_Lane] = []
+_lanes_lock = threading.Lock()
+
+
+def lanes() -> list[_Lane]:
+    """The process's writer lanes (started on first use, when settings are loaded)."""
+    if not _lanes:
+        with _lanes_lock:
+            if not _lanes:
+                sqlite = connections["default"].vendor == "sqlite"
+                limit = MAX_BATCH if sqlite else PG_MAX_BATCH
+                _lanes.extend(_Lane(f"chat-writer_{n}", limit) for n in range(_lane_count()))
+                if sqlite:
+                    checkpointer = threading.Thread(
+                        target=_checkpoint_forever, name="chat-checkpoint", daemon=True
+                    )
+                    checkpointer.start()
+    return _lanes
+
+
+def _hand_back(batch: list[_Job], results: list[tuple[bool, Any]]) -> None:
+    """Settle each write's future on its own event loop (one call per loop)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, tuple[bool, Any]]]] = {}
+    for job, result in zip(batch, results, strict=True):
+        by_loop.setdefault(job[2].get_loop(), []).append((job, result))
+    for loop, settled in by_loop.items():
+        # A closed loop raises RuntimeError: nobody waits for those writes any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(settled: list[tuple[_Job, tuple[bool, Any]]]) -> None:
+    for (_, _, future), (ok, value) in settled:
+        if future.done():  # the socket went away meanwhile
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def _lane_count() -> int:
@@ -107,63 +166,23 @@ def pending() -> int:
 
 
 async def db_write(func: Any, **kwargs: Any) -> Any:
-    """Run a write on the writer thread, committed together with the writes queued with it.
+    """Run a write on a writer thread, committed together with the writes queued with it.
 
     Group commit (SQLite): what sockets queue while the writer is busy goes into one
-    transaction, each write in its own savepoint, so one refusal rolls back only itself. On
-    PostgreSQL what is queued goes to the writer thread together and commits write by
-    write. The result (or error) comes back after the commit, so an `ack` still follows
-    its commit.
+    transaction, each write in its own savepoint (or refusing before it writes), so one
+    refusal costs only itself. On PostgreSQL what is queued goes to the writer thread
+    together and commits write by write. The result (or error) comes back after the
+    commit, so an `ack` still follows its commit.
     """
-    loop = asyncio.get_running_loop()
-    lanes = _batchers.get(loop)
-    if lanes is None:
-        for old in [lp for lp in _batchers if lp.is_closed()]:
-            del _batchers[old]
-        lanes = _batchers[loop] = [asyncio.Queue() for _ in range(_lane_count())]
-        for queue in lanes:
-            task = loop.create_task(_commit_batches(queue))
-            _batcher_tasks.add(task)
-            task.add_done_callback(_batcher_tasks.discard)
+    writers = lanes()
     conversation = kwargs.get("conversation_id")
-    lane = conversation % len(lanes) if isinstance(conversation, int) else 0
-    future: asyncio.Future[Any] = loop.create_future()
-    lanes[lane].put_nowait((func, kwargs, future))
+    lane = conversation % len(writers) if isinstance(conversation, int) else 0
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    writers[lane].queue.put((func, kwargs, future))
     return await future
 
 
-async def _commit_batches(queue: "asyncio.Queue[_Job]") -> None:
-    # On PostgreSQL the writes of a batch still commit one by one (_run_batch): the batch
-    # shares only the trip to the writer thread and back and the hand-off of its events.
-    # Its size bounds how long the first write's ack waits for the last one's commit.
-    limit = MAX_BATCH if connections["default"].vendor == "sqlite" else PG_MAX_BATCH
-    loop = asyncio.get_running_loop()
-    while True:
-        batch = [await queue.get()]
-        while len(batch) < limit and not queue.empty():
-            batch.append(queue.get_nowait())
-        try:
-            results = await loop.run_in_executor(writer(), _run_on_writer, loop, batch)
-        except Exception as exc:  # pragma: no cover - _run_batch reports its own errors
-            results = [(False, exc)] * len(batch)
-        for (_, _, future), (ok, value) in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-
 _checked = threading.local()
-
-
-def _run_on_writer(loop: asyncio.AbstractEventLoop, batch: list[_Job]) -> list[tuple[bool, Any]]:
-    """A batch on the writer thread, handed over by run_in_executor itself: asgiref's
-    SyncToAsync (context copy, thread-sensitivity checks) cost more than the hand-off. As
-    SyncToAsync does, name the loop the thread serves (events published here go to it)."""
-    SyncToAsync.threadlocal.main_event_loop = loop
-    return _run_checked_batch(batch)
 
 
 def _run_checked_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
