@@ -1,13 +1,16 @@
 """What an idle authenticated socket holds: a tracemalloc snapshot diff inside daphne.
 
     .venv/bin/python bench/memory.py [--sockets 1000] [--top 25] [--frames 1]
-                                     [--group lineno|filename|traceback]
+                                     [--group lineno|filename|traceback|owner] [--keep DIR]
+    .venv/bin/python bench/memory.py --load DIR [--group …]   # report on kept snapshots
 
 Starts HappyChat's daphne under tracemalloc (this file with --serve: tracemalloc on, a
 SIGUSR1 handler that writes a snapshot, then daphne's own command line), opens
 `--sockets` idle authenticated sockets, and prints the allocations that grew, per socket,
-by source line (or file, or traceback of `--frames` frames). tracemalloc counts Python
-allocations only; RSS (bench/run.py's idle figure) adds allocator overhead and C memory.
+by source line (or file, or traceback of `--frames` frames, or owner). tracemalloc counts
+Python allocations only; RSS (bench/run.py's idle figure) adds allocator overhead and C
+memory. Objects that come from a free list (deques, small dicts, frames) are counted where
+they were first made, so a diff can miss some: confirm a saving with the RSS at 5,000.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ OURS = ("/chat/", "/happychat/", "/accounts/", "/groups/", "/robot/", "/safety/"
 def owner(trace: tracemalloc.Traceback, root: str) -> str:
     """Who asked for the memory: our innermost frame, else the innermost library frame
     (outside the standard library), else the allocating frame."""
-    frames = list(trace)  # innermost first
+    frames = list(reversed(trace))  # a Traceback lists the oldest frame first
     for f in frames:
         ours = f.filename.startswith(root) and "/.venv/" not in f.filename
         if ours and any(part in f.filename for part in OURS):
@@ -88,6 +91,36 @@ def print_owners(stats: list[tracemalloc.StatisticDiff], n: int, top: int, root:
         print(f"{size / n:>12,.0f}  {count / n:>13.2f}  {key}")
 
 
+def report(
+    args: argparse.Namespace,
+    before: tracemalloc.Snapshot,
+    after: tracemalloc.Snapshot,
+    n: int,
+    rss_per_socket: float | None,
+) -> None:
+    """Print what grew between the snapshots, per socket."""
+    from tests.servers import ROOT
+
+    filters = [
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    ]
+    group = "traceback" if args.group == "owner" else args.group
+    stats = after.filter_traces(filters).compare_to(before.filter_traces(filters), group)
+    grown = sum(s.size_diff for s in stats)
+    rss = "" if rss_per_socket is None else f"; RSS +{rss_per_socket:.1f} KiB per socket"
+    print(f"{n:,} idle sockets: traced Python memory +{grown / n / 1024:.1f} KiB per socket{rss}")
+    if args.group == "owner":
+        print_owners(stats, n, args.top, str(ROOT))
+        return
+    print(f"{'bytes/socket':>12}  {'blocks/socket':>13}  where")
+    for s in stats[: args.top]:
+        where = "\n                               ".join(
+            f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in s.traceback
+        )
+        print(f"{s.size_diff / n:>12,.0f}  {s.count_diff / n:>13.2f}  {where}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=1000)
@@ -103,10 +136,28 @@ def main() -> None:
     parser.add_argument(
         "--collect", action="store_true", help="gc.collect() in daphne before each snapshot"
     )
+    parser.add_argument(
+        "--keep", metavar="DIR", help="also copy the two snapshots (before, after) into DIR"
+    )
+    parser.add_argument(
+        "--load",
+        metavar="DIR",
+        help="report on the snapshots kept in DIR by --keep (no servers started)",
+    )
     parser.add_argument("--serve", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), args.serve[2:])
+        return
+    if args.load:
+        kept = Path(args.load)
+        report(
+            args,
+            tracemalloc.Snapshot.load(str(kept / "before.pickle")),
+            tracemalloc.Snapshot.load(str(kept / "after.pickle")),
+            int((kept / "sockets").read_text()),
+            None,
+        )
         return
 
     from bench.loadgen import hold_idle
@@ -169,28 +220,14 @@ def main() -> None:
 
             asyncio.run(hold_idle(endpoints, settle=2.0, measure=measure))
             after = taken["after"]
-            n = args.sockets
-            filters = [
-                tracemalloc.Filter(False, tracemalloc.__file__),
-                tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
-            ]
-            group = "traceback" if args.group == "owner" else args.group
-            stats = after.filter_traces(filters).compare_to(before.filter_traces(filters), group)
-            grown = sum(s.size_diff for s in stats)
-            if args.group == "owner":
-                print_owners(stats, args.sockets, args.top, str(ROOT))
-                stop_pid(proc)
-                return
-            print(
-                f"{n:,} idle sockets: traced Python memory +{grown / n / 1024:.1f} KiB per "
-                f"socket; RSS +{(taken['rss'] - rss_before) / n:.1f} KiB per socket"
-            )  # type: ignore[operator]
-            print(f"{'bytes/socket':>12}  {'blocks/socket':>13}  where")
-            for s in stats[: args.top]:
-                where = "\n                               ".join(
-                    f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in s.traceback
-                )
-                print(f"{s.size_diff / n:>12,.0f}  {s.count_diff / n:>13.2f}  {where}")
+            if args.keep:
+                kept = Path(args.keep)
+                kept.mkdir(parents=True, exist_ok=True)
+                before.dump(str(kept / "before.pickle"))
+                after.dump(str(kept / "after.pickle"))
+                (kept / "sockets").write_text(str(args.sockets))
+            rss = (taken["rss"] - rss_before) / args.sockets  # type: ignore[operator]
+            report(args, before, after, args.sockets, rss)
             stop_pid(proc)
         finally:
             target.stop()

@@ -45,8 +45,11 @@ WebSocket protocol so that each socket gets a `Flow`:
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
+from chat import handshake
+from chat.inbox import Inbox
 from chat.transport import CLOSE_SLOW_READER
 
 logger = logging.getLogger("happychat.flow")
@@ -57,6 +60,7 @@ OUTBOUND_MAX_BYTES = 1024 * 1024
 # Set from settings by install() (CHAT_SOCKET_FRAME_RATE, CHAT_SOCKET_FRAME_BURST).
 FRAME_RATE = 200.0
 FRAME_BURST = 200.0
+ASGI_VERSION = {"version": "3.0"}  # every socket's scope["asgi"] (read, never written)
 # autobahn's WebSocketProtocol states (read from it by install()).
 OPEN = 3
 ENDED = frozenset({0, 2})  # closed, closing
@@ -374,17 +378,34 @@ def install() -> None:
     create_application = Server.create_application
 
     def create_application_with_flow(server: Any, protocol: Any, scope: dict[str, Any]) -> Any:
-        if scope.get("type") == "websocket":
-            protocol.happychat_flow = Flow(protocol)
-            scope.setdefault("extensions", {})["happychat.flow"] = protocol.happychat_flow
-        return create_application(server, protocol, scope)
+        if scope.get("type") != "websocket":
+            return create_application(server, protocol, scope)
+        # failByDrop off: a protocol error closes with its code (1007 …), not a dropped TCP.
+        handshake.share_factory_options(server.ws_factory, failByDrop=False)
+        protocol.happychat_flow = Flow(protocol)
+        scope.setdefault("extensions", {})["happychat.flow"] = protocol.happychat_flow
+        # daphne's Server.create_application (4.x), with an Inbox for its asyncio.Queue and
+        # one shared "asgi" entry: what every idle socket would otherwise hold (chat/inbox.py).
+        assert "application_instance" not in server.connections[protocol]  # noqa: S101
+        inbox = Inbox()
+        scope.setdefault("asgi", ASGI_VERSION)
+        instance = server.application(
+            scope=scope, receive=inbox.get, send=partial(server.handle_reply, protocol)
+        )
+        if protocol not in server.connections:
+            instance.close()
+            return None
+        server.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
+        return inbox
 
     on_open = WebSocketProtocol.onOpen
 
     def on_open_with_flow(protocol: Any) -> None:
-        protocol.failByDrop = False  # close a protocol error with its code (1007 …)
+        if protocol.failByDrop:  # a socket made before share_factory_options ran
+            protocol.failByDrop = False
         protocol.happychat_flow.attach()
         on_open(protocol)
+        handshake.release(protocol)
 
     on_message = WebSocketProtocol.onMessage
 

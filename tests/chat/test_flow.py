@@ -106,6 +106,23 @@ async def test_drained_waits_for_the_output_to_drain_or_the_socket_to_close():
     await asyncio.wait_for(waiter, 1)
 
 
+async def test_reading_stops_while_too_many_frames_wait_in_the_sockets_inbox():
+    """The same bound with the queue daphne's sockets get under flow.install (chat/inbox.py)."""
+    from chat.inbox import Inbox
+
+    protocol = FakeProtocol()
+    protocol.application_queue = Inbox()  # type: ignore[assignment]
+    socket_flow = Flow(protocol)
+    for n in range(flow.INBOUND_MAX_FRAMES):
+        protocol.application_queue.put_nowait(n)
+        socket_flow.frame_queued()
+    assert protocol.transport.reading is False
+    while protocol.application_queue.qsize() > flow.INBOUND_MAX_FRAMES // 2:
+        protocol.application_queue.get_nowait()
+    await asyncio.sleep(flow.INBOUND_POLL_SECONDS * 5)
+    assert protocol.transport.reading is True
+
+
 def test_text_frame_headers_use_the_shortest_length_encoding():
     # RFC 6455 §5.2: FIN + text opcode, no mask bit (server to client), then 7-bit length,
     # 126 + 16-bit length, or 127 + 64-bit length.
