@@ -39,7 +39,8 @@ WebSocket protocol so that each socket gets a `Flow`:
   TLS terminated in daphne, not open) take daphne's path.
 - **Unmasking small client frames** (every client frame is masked) in Python instead of
   autobahn's native masker, whose setup per frame (an import, two cffi allocations)
-  costs more than the work below ~1 KiB.
+  costs more than the work below ~1 KiB; and autobahn's debug line per read, whose
+  arguments (`hltype`, `hlval`) are formatted even though the log is off, is skipped.
 """
 
 import asyncio
@@ -368,6 +369,11 @@ def install() -> None:
     from autobahn.websocket import protocol as autobahn_protocol
 
     autobahn_protocol.create_xor_masker = _masker_factory(autobahn_protocol.create_xor_masker)
+
+    def data_received(protocol: Any, data: bytes) -> None:
+        protocol._dataReceived(data)  # autobahn's, minus its debug line (see above)
+
+    WebSocketProtocol.dataReceived = data_received
 
     create_application = Server.create_application
 
