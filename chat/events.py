@@ -19,6 +19,10 @@ from happychat.events import (
 # --- messages and reads ---------------------------------------------------------------
 
 
+# frame_with_message({"type": "message"}, …), whose head never changes.
+_MESSAGE_FRAME_HEAD = frame_with_message({"type": "message"}, "")[:-1]
+
+
 def message_created(*, message_payload: dict[str, Any], origin: str | None) -> str:
     """Deliver a stored message to every subscribed socket except the one that sent it.
 
@@ -33,7 +37,7 @@ def message_created(*, message_payload: dict[str, Any], origin: str | None) -> s
             "type": "chat.message",
             "conversation": conversation_id,
             "origin": origin,
-            "frame": frame_with_message({"type": "message"}, message_json),
+            "frame": _MESSAGE_FRAME_HEAD + message_json + "}",
         },
     )
     return message_json

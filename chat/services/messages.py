@@ -5,7 +5,7 @@ import logging
 import re
 from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import (
@@ -15,8 +15,10 @@ from django.db import (
     OperationalError,
     connection,
     connections,
+    models,
     transaction,
 )
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from accounts.models import User
@@ -577,9 +579,7 @@ def _store_plain_sqlite(
         raise
     if tokens is None:
         transaction.on_commit(lambda: search.index_later(message_id))
-    conversation = Conversation.from_db(
-        DEFAULT_DB_ALIAS, ["id", "kind"], [conversation_id, conversation_kind]
-    )
+    conversation = _loaded(Conversation, {"id": conversation_id, "kind": conversation_kind})
     message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
     message.encoded_payload = events.message_created(
         message_payload=message_payload(message), origin=origin
@@ -591,11 +591,29 @@ def _store_plain_sqlite(
 # A stored plain message as the fast lanes return it: Model.from_db (values by position)
 # builds it in a third of the time keyword arguments take; the columns not set by a plain
 # send hold their defaults.
-_MESSAGE_COLUMNS = [f.attname for f in Message._meta.concrete_fields]
 _MESSAGE_DEFAULTS = {
     f.attname: f.db_default if f.has_db_default() and not f.has_default() else f.get_default()
     for f in Message._meta.concrete_fields
 }
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _loaded(model: type[_M], values: dict[str, Any], related: dict[str, Any] | None = None) -> _M:
+    """An instance of a row just stored, made as unpickling makes one: a new object whose
+    __dict__ takes the column values (by attname), with its related objects cached.
+
+    Model.__init__ (and from_db, which calls it) walks every field through its descriptor:
+    for a message that cost more than the rest of building its event. Columns left out
+    are deferred (read from the database if touched), as with from_db.
+    """
+    obj = model.__new__(model)
+    obj.__dict__.update(values)
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = DEFAULT_DB_ALIAS
+    if related:
+        state.fields_cache.update(related)
+    return obj
 
 
 def _plain_message(
@@ -618,12 +636,7 @@ def _plain_message(
         "client_id": client_id,
         "created_at": created_at,
     }
-    message = Message.from_db(
-        DEFAULT_DB_ALIAS, _MESSAGE_COLUMNS, [row[c] for c in _MESSAGE_COLUMNS]
-    )
-    message.conversation = conversation
-    message.sender = sender
-    return message
+    return _loaded(Message, row, {"conversation": conversation, "sender": sender})
 
 
 def _reply_target(*, conversation_id: int, message_id: int | None) -> Message | None:

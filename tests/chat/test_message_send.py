@@ -251,3 +251,18 @@ def test_an_ack_built_around_the_published_json_is_the_json_of_the_whole_frame(
     text = frame_with_message({"type": "ack", "id": client_id}, message.encoded_payload)
     assert text == encode({"type": "ack", "id": client_id, "message": message_payload(message)})
     assert json.loads(text)["id"] == client_id
+
+
+def test_the_returned_message_is_the_stored_row_and_touching_its_relations_costs_no_query(
+    alice, direct, django_assert_num_queries
+):
+    from chat.serializers import message_payload
+
+    message, _ = message_send(sender=alice, conversation_id=direct.pk, client_id="c", body="hi")
+    with django_assert_num_queries(0):
+        assert (message.conversation.kind, message.conversation_id) == ("direct", direct.pk)
+        assert message.sender is alice
+        assert not message._state.adding
+    stored = Message.objects.select_related("sender", "conversation").get(pk=message.pk)
+    assert message_payload(message) == message_payload(stored)
+    assert message == stored
