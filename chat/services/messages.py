@@ -368,8 +368,7 @@ def _store(
         and "@" not in body
     )
     if plain:
-        vendor = connections[DEFAULT_DB_ALIAS].vendor
-        fast = {"postgresql": _store_in_one_statement, "sqlite": _store_plain_sqlite}.get(vendor)
+        fast = _FAST_LANES.get(connections[DEFAULT_DB_ALIAS].vendor)
         if fast is not None:
             return fast(
                 sender=sender,
@@ -462,11 +461,17 @@ def _store(
             mention_all=everyone,
             data=data or None,
         )
-        message.encoded_payload = events.message_created(
-            message_payload=message_payload(message), origin=origin
-        )
-        transaction.on_commit(lambda: _after_commit(message))
+        _announce(message, origin)
     return message
+
+
+def _announce(message: Message, origin: str | None) -> None:
+    """Publish a stored message after commit (keeping its encoded JSON for the sender's
+    ack) and run the after-commit hooks."""
+    message.encoded_payload = events.message_created(
+        message_payload=message_payload(message), origin=origin
+    )
+    transaction.on_commit(lambda: _after_commit(message))
 
 
 def _store_in_one_statement(
@@ -507,10 +512,7 @@ def _store_in_one_statement(
             transaction.on_commit(lambda: search.index_later(message_id))
         message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
         # Outside a transaction block these run now: the statement has committed.
-        message.encoded_payload = events.message_created(
-            message_payload=message_payload(message), origin=origin
-        )
-        transaction.on_commit(lambda: _after_commit(message))
+        _announce(message, origin)
     return message
 
 
@@ -533,64 +535,55 @@ def _store_plain_sqlite(
     enclosing transaction for rollback: the whole batch is then refused, and retried.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    if not db.in_atomic_block:
-        # Django's BEGIN IMMEDIATE: the write lock from the start.
-        with transaction.atomic():
-            return _store_plain_sqlite(
-                sender=sender,
-                conversation_id=conversation_id,
-                client_id=client_id,
-                kind=kind,
-                body=body,
-                origin=origin,
-            )
-    tokens = search.indexable_now(kind, body, conversation_id=conversation_id, sender_id=sender.pk)
-    now = timezone.now()
-    stamp = db.ops.adapt_datetimefield_value(now)
-    db.ensure_connection()
-    raw = db.connection
-    with db.wrap_database_errors:
-        if raw.execute(_SQLITE_EXISTS_SQL, (sender.pk, client_id)).fetchone() is not None:
-            raise _AlreadyStored
-        row = raw.execute(
-            _SQLITE_SEQ_IF_ALLOWED_SQL, (stamp, conversation_id, conversation_id, sender.pk)
-        ).fetchone()
-        if row is None:
-            verdict = raw.execute(_SQLITE_AUTHORIZE_SQL, (conversation_id, sender.pk)).fetchone()
-            _authorized(verdict, conversation_id)  # raises the refusal it means
-            raise NotFound("No such conversation.")  # pragma: no cover - allowed means a row
-    seq, conversation_kind = row
-    try:
+    # Outside a transaction, Django's BEGIN IMMEDIATE: the write lock from the start.
+    with nullcontext() if db.in_atomic_block else transaction.atomic():
+        tokens = search.indexable_now(
+            kind, body, conversation_id=conversation_id, sender_id=sender.pk
+        )
+        now = timezone.now()
+        stamp = db.ops.adapt_datetimefield_value(now)
+        db.ensure_connection()
+        raw = db.connection
         with db.wrap_database_errors:
-            inserted = raw.execute(
-                _SQLITE_INSERT_SQL,
-                # reply_to, mentions, mention_all, data: none in a plain message
-                (conversation_id, seq, sender.pk, kind, body, None, client_id, stamp, *_PLAIN),
+            if raw.execute(_SQLITE_EXISTS_SQL, (sender.pk, client_id)).fetchone() is not None:
+                raise _AlreadyStored
+            row = raw.execute(
+                _SQLITE_SEQ_IF_ALLOWED_SQL, (stamp, conversation_id, conversation_id, sender.pk)
             ).fetchone()
-            if inserted is None:  # pragma: no cover - the id was new under the write lock
-                raise _TransactionLost("The message id was taken during the send.")
-            message_id = inserted[0]
-            raw.execute(_SQLITE_READ_OWN_SQL, (seq, conversation_id, sender.pk))
-            if tokens:
-                search.index_add_sqlite(raw, message_id=message_id, tokens=tokens)
-    except BaseException:
-        # The seq is taken and maybe more: only rolling the transaction back undoes it.
-        transaction.set_rollback(True)
-        raise
-    if tokens is None:
-        transaction.on_commit(lambda: search.index_later(message_id))
-    conversation = _loaded(Conversation, {"id": conversation_id, "kind": conversation_kind})
-    message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
-    message.encoded_payload = events.message_created(
-        message_payload=message_payload(message), origin=origin
-    )
-    transaction.on_commit(lambda: _after_commit(message))
+            if row is None:
+                verdict = raw.execute(
+                    _SQLITE_AUTHORIZE_SQL, (conversation_id, sender.pk)
+                ).fetchone()
+                _authorized(verdict, conversation_id)  # raises the refusal it means
+                raise NotFound("No such conversation.")  # pragma: no cover - allowed means a row
+        seq, conversation_kind = row
+        try:
+            with db.wrap_database_errors:
+                inserted = raw.execute(
+                    _SQLITE_INSERT_SQL,
+                    # reply_to, mentions, mention_all, data: none in a plain message
+                    (conversation_id, seq, sender.pk, kind, body, None, client_id, stamp, *_PLAIN),
+                ).fetchone()
+                if inserted is None:  # pragma: no cover - the id was new under the write lock
+                    raise _TransactionLost("The message id was taken during the send.")
+                message_id = inserted[0]
+                raw.execute(_SQLITE_READ_OWN_SQL, (seq, conversation_id, sender.pk))
+                if tokens:
+                    search.index_add_sqlite(raw, message_id=message_id, tokens=tokens)
+        except BaseException:
+            # The seq is taken and maybe more: only rolling the transaction back undoes it.
+            transaction.set_rollback(True)
+            raise
+        if tokens is None:
+            transaction.on_commit(lambda: search.index_later(message_id))
+        conversation = _loaded(Conversation, {"id": conversation_id, "kind": conversation_kind})
+        message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
+        _announce(message, origin)
     return message
 
 
-# A stored plain message as the fast lanes return it: Model.from_db (values by position)
-# builds it in a third of the time keyword arguments take; the columns not set by a plain
-# send hold their defaults.
+# A stored plain message as the fast lanes return it (_loaded): the columns a plain send
+# does not set hold their defaults.
 _MESSAGE_DEFAULTS = {
     f.attname: f.db_default if f.has_db_default() and not f.has_default() else f.get_default()
     for f in Message._meta.concrete_fields
@@ -637,6 +630,10 @@ def _plain_message(
         "created_at": created_at,
     }
     return _loaded(Message, row, {"conversation": conversation, "sender": sender})
+
+
+# A plain message's lane per database vendor (others take the general path).
+_FAST_LANES = {"postgresql": _store_in_one_statement, "sqlite": _store_plain_sqlite}
 
 
 def _reply_target(*, conversation_id: int, message_id: int | None) -> Message | None:
