@@ -26,9 +26,12 @@ And it is cheap per delivered frame (issue 12):
   once for all of this process's members of a group, with no queue, no task and no Redis
   subscription per socket (`send` to such a channel reaches it from this process only;
   HappyChat sends to groups);
-- publishes do not wait for each other or for subscriptions on one lock (the client's
-  pool gives each its own connection), and `group_send_many` sends a batch of group
-  messages in one pipelined round trip;
+- publishing does not go through redis-py's client (a pool checkout, a retry wrapper and a
+  timeout context per call): each shard has one connection of our own (`_Publisher`)
+  on which PUBLISH commands are written as they come, pipelined with those in flight,
+  each batch waiting for its share of Redis' in-order replies; one watchdog timer gives
+  up on a batch not answered within REDIS_TIMEOUT_SECONDS. `group_send_many` sends a
+  batch of group messages in one write;
 - the receive side is not redis-py's `PubSub.get_message` (a handful of coroutines, a
   timeout context and a retry wrapper per message): each shard's pub/sub connection is
   our own asyncio.Protocol (`_Subscriber`) that parses every complete push of a TCP chunk
@@ -37,10 +40,14 @@ And it is cheap per delivered frame (issue 12):
   then; the first that needs awaiting starts one drain task, and every later message
   waits behind it in order (`_backlog`), so per-channel order holds.
 
+Both connections are hand-written on hiredis' parser because they are the hot path of
+every delivered message; redis-py's client is kept for the healer's probe only.
 The pub/sub connection follows the layer's own state: on (re)connect it subscribes to
 every channel and group this process holds on its shard and waits for Redis' PONG (the
 subscriptions are then in force); a lost connection is an outage, and the healer
-replaces the connection (subscribing everything afresh) once Redis answers again.
+replaces the connection (subscribing everything afresh) once Redis answers again. A
+lost publishing connection fails what it had in flight (an outage if it was a publish's)
+and the next publish opens another.
 """
 
 import asyncio
@@ -183,32 +190,169 @@ class _Subscriber(asyncio.Protocol):
         await future
 
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()  # not close(): a hung Redis would never take the buffer
+        transport, self.transport = self.transport, None
+        if transport is not None:
+            transport.abort()  # not close(): a hung Redis would never take the buffer
+
+
+class _Publisher(asyncio.Protocol):
+    """One shard's connection for PUBLISH: commands are written as they come, pipelined
+    with whatever is in flight, and as Redis answers in order, each batch waits for its
+    share of the replies (no pool, no task, no timeout context per publish). A batch not
+    answered within REDIS_TIMEOUT_SECONDS fails with everything in flight and closes
+    the connection (the next publish opens another)."""
+
+    def __init__(self, shard: "_Shard") -> None:
+        self.shard = shard
+        self.reader = hiredis.Reader()
+        self.transport: asyncio.Transport | None = None
+        # [replies still due, the batch's future, when it was sent, a ReplyError or None]
+        self.waiting: deque[list[Any]] = deque()
+        self.watchdog: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 (a stream connection)
+        self.transport = transport
+
+    def send(self, data: bytes, replies: int) -> asyncio.Future[None]:
+        """Write `data` (`replies` commands); the future is done once all are answered."""
+        if self.transport is None:
+            raise ConnectionError("Redis closed the publishing connection")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.waiting.append([replies, future, loop.time(), None])
+        self.transport.write(data)
+        if self.watchdog is None:
+            self.watchdog = loop.call_at(loop.time() + REDIS_TIMEOUT_SECONDS, self._watch)
+        return future
+
+    def _watch(self) -> None:
+        self.watchdog = None
+        if not self.waiting:
+            return
+        loop = asyncio.get_running_loop()
+        due = self.waiting[0][2] + REDIS_TIMEOUT_SECONDS
+        if loop.time() >= due:
+            self.close(TimeoutError("Redis did not answer a publish in time"))
+        else:
+            self.watchdog = loop.call_at(due, self._watch)
+
+    def data_received(self, data: bytes) -> None:
+        reader = self.reader
+        reader.feed(data)
+        waiting = self.waiting
+        while True:
+            try:
+                reply = reader.gets()
+            except hiredis.ProtocolError as exc:
+                self.close(ConnectionError(f"bad reply from Redis: {exc}"))
+                return
+            if reply is False:
+                return
+            if not waiting:
+                self.close(ConnectionError(f"unexpected reply from Redis: {reply!r}"))
+                return
+            batch = waiting[0]
+            if isinstance(reply, hiredis.ReplyError):
+                batch[3] = reply
+            batch[0] -= 1
+            if batch[0] == 0:
+                waiting.popleft()
+                future = batch[1]
+                if not future.done():
+                    if batch[3] is None:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(ConnectionError(f"Redis refused: {batch[3]}"))
+
+    def close(self, exc: BaseException | None = None) -> None:
+        self._fail(exc or ConnectionError("the publishing connection was closed"))
+        transport, self.transport = self.transport, None
+        if transport is not None:
+            transport.abort()  # not close(): a hung Redis would never take the buffer
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail(exc or ConnectionError("Redis closed the publishing connection"))
+        self.shard.publisher_lost(self)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
+        while self.waiting:
+            future = self.waiting.popleft()[1]
+            if not future.done():
+                future.set_exception(exc)
+
+
+def _publish_command(channel: str, message: bytes) -> bytes:
+    name = channel.encode()
+    return b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+        len(name),
+        name,
+        len(message),
+        message,
+    )
 
 
 class _Shard(RedisSingleShardConnection):
-    """Publishes through redis-py's client; receives through a `_Subscriber`."""
+    """Publishes through a `_Publisher`, receives through a `_Subscriber` (redis-py's
+    client is left for the healer's probe)."""
 
     def __init__(self, host: dict[str, Any], layer: "_LoopLayer") -> None:
         super().__init__(host, layer)
         self.layer = layer
         self.subscriber: _Subscriber | None = None
+        self.publisher: _Publisher | None = None
+        self._publisher_lock = asyncio.Lock()
         self._endpoint: tuple[dict[str, Any], list[bytes]] | None = None
 
     async def publish(self, channel: str, message: bytes) -> None:
-        # The lock guards the pub/sub connection (connecting); publishes use the client's
-        # pool, so they need not wait for each other or for subscriptions.
-        self._ensure_redis()
-        await self._redis.publish(channel, message)
+        await self.publish_many([(channel, message)])
 
     async def publish_many(self, items: list[tuple[str, bytes]]) -> None:
-        """PUBLISH each (channel, message), in order, in one round trip."""
-        self._ensure_redis()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for channel, message in items:
-                pipe.publish(channel, message)
-            await pipe.execute()
+        """PUBLISH each (channel, message), in order, in one write; return once Redis has
+        answered them all (raises if it did not within REDIS_TIMEOUT_SECONDS)."""
+        publisher = self.publisher
+        if publisher is None or publisher.transport is None:
+            publisher = await asyncio.wait_for(self._open_publisher(), REDIS_TIMEOUT_SECONDS)
+        data = b"".join([_publish_command(channel, message) for channel, message in items])
+        await publisher.send(data, len(items))
+
+    async def _open_publisher(self) -> _Publisher:
+        async with self._publisher_lock:
+            publisher = self.publisher
+            if publisher is not None and publisher.transport is not None:
+                return publisher
+            publisher = _Publisher(self)
+            await self._open(publisher)
+            try:
+                _, auth = self._where()
+                if auth:
+                    await publisher.send(_command(b"AUTH", *auth), 1)
+            except BaseException:
+                publisher.close()
+                raise
+            self.publisher = publisher
+            return publisher
+
+    def publisher_lost(self, publisher: _Publisher) -> None:
+        if publisher is self.publisher:
+            self.publisher = None  # the next publish connects again
+
+    def drop_publisher(self) -> None:
+        publisher, self.publisher = self.publisher, None
+        if publisher is not None:
+            publisher.close()
+
+    async def _open(self, protocol: asyncio.Protocol) -> None:
+        kwargs, _ = self._where()
+        loop = asyncio.get_running_loop()
+        if "path" in kwargs:
+            await loop.create_unix_connection(lambda: protocol, **kwargs)
+        else:
+            await loop.create_connection(lambda: protocol, **kwargs)
 
     def connected(self) -> _Subscriber | None:
         subscriber = self.subscriber
@@ -237,14 +381,10 @@ class _Shard(RedisSingleShardConnection):
             if not fresh and self.connected() is not None:
                 return
             self.drop()
-            kwargs, auth = self._where()
-            loop = asyncio.get_running_loop()
+            _, auth = self._where()
             subscriber = _Subscriber(self)
             try:
-                if "path" in kwargs:
-                    await loop.create_unix_connection(lambda: subscriber, **kwargs)
-                else:
-                    await loop.create_connection(lambda: subscriber, **kwargs)
+                await self._open(subscriber)
                 self.subscriber = subscriber
                 if auth:
                     subscriber.command(b"AUTH", *auth)
@@ -300,6 +440,7 @@ class _Shard(RedisSingleShardConnection):
     async def flush(self) -> None:
         async with self._lock:
             self.drop()
+        self.drop_publisher()
         await super().flush()
 
 
@@ -359,6 +500,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
         # A fresh connection per shard: subscribed to exactly what is held now (what was
         # left while Redis was away is dropped with the old one), confirmed by a PONG.
         for shard in self._shards:
+            shard.drop_publisher()  # what it held in flight was given up on already
             await asyncio.wait_for(shard.connect(fresh=True), REDIS_TIMEOUT_SECONDS)
 
     def held(self, shard: _Shard) -> list[str]:
@@ -547,10 +689,16 @@ class _LoopLayer(RedisPubSubLoopLayer):
             name = self._get_group_channel_name(group)
             index = _consistent_hash(name, len(self._shards))
             by_shard.setdefault(index, []).append((name, self.channel_layer.serialize(message)))
-        sent = await self._redis(
-            asyncio.gather(*(self._shards[i].publish_many(batch) for i, batch in by_shard.items()))
-        )
-        if sent is None:
+        try:
+            if len(by_shard) == 1:
+                index, batch = by_shard.popitem()
+                await self._shards[index].publish_many(batch)
+            else:
+                await asyncio.gather(
+                    *(self._shards[i].publish_many(b) for i, b in by_shard.items())
+                )
+        except _FAILURES as exc:
+            self.unavailable(exc)
             self.dropped += len(items)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
@@ -562,5 +710,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
             self.dropped += 1
             return
         payload = self.channel_layer.serialize(message)
-        if await self._redis(self._get_shard(name).publish(name, payload)) is None:
+        try:
+            await self._get_shard(name).publish(name, payload)
+        except _FAILURES as exc:
+            self.unavailable(exc)
             self.dropped += 1

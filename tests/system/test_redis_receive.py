@@ -144,3 +144,39 @@ async def test_leaving_a_group_unsubscribes_when_the_last_member_leaves(own_redi
     finally:
         await layer.flush()
         await admin.aclose()
+
+
+async def test_publishes_from_another_process_resume_after_redis_restarts(
+    own_redis: Redis,
+) -> None:
+    layer = ResilientRedisPubSubChannelLayer(hosts=[own_redis.url])
+    publisher = ResilientRedisPubSubChannelLayer(hosts=[own_redis.url])
+    try:
+        consumer = Consumer()
+        await layer.group_add("conv.1", layer._get_layer().new_direct_channel(consumer.dispatch))
+
+        async def delivered(n: int) -> None:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            while n not in consumer.got:
+                assert loop.time() - started < BACK_WITHIN_SECONDS, "not delivered again"
+                await publisher._get_layer().group_send_many(
+                    [("conv.1", {"type": "chat.message", "n": n})]
+                )
+                await asyncio.sleep(0.1)
+
+        await delivered(1)
+        # In order, on one pipelined connection, as fast as they are sent.
+        sends = [{"type": "chat.message", "n": n} for n in range(2, 200)]
+        await asyncio.gather(*(publisher.group_send("conv.1", event) for event in sends))
+        await until(lambda: 199 in consumer.got)
+        assert consumer.got == list(range(1, 200))
+        own_redis.kill()
+        own_redis.start()
+        await delivered(1000)
+        assert publisher._get_layer().health.available
+    finally:
+        for one in (layer, publisher):
+            if one._get_layer()._healer is not None:
+                one._get_layer()._healer.cancel()
+            await one.flush()
