@@ -228,16 +228,22 @@ def authorize_sender(*, sender: User, conversation_id: int) -> Conversation:
 
 def _authorized(row: Sequence[Any] | None, conversation_id: int) -> Conversation:
     """The verdict of _AUTHORIZE_SQL's row as a Conversation, or the refusal it means."""
+    _allowed(row)
+    assert row is not None  # noqa: S101 - _allowed refused a missing row
+    return Conversation(pk=conversation_id, kind=row[1])
+
+
+def _allowed(row: Sequence[Any] | None) -> None:
+    """Raise the refusal the verdict of _AUTHORIZE_SQL's row means, if any."""
     if row is None:
         raise NotFound("No such conversation.")
-    is_active, kind, verdict = row[:3]
+    is_active, _, verdict = row[:3]
     if not is_active:
         raise NotMember()
     if verdict == "not_friends":
         raise NotFriends()
     if verdict == "blocked":
         raise NotFriends("This person does not accept your messages.")
-    return Conversation(pk=conversation_id, kind=kind)
 
 
 def _existing(*, sender: User, client_id: str, conversation_id: int) -> Message | None:
@@ -551,8 +557,8 @@ def _store_in_one_statement(
     # Inside someone else's transaction, a savepoint keeps it usable after a retried id.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
         row = yield Statement(_SEND_ONE_SQL, params, conversation_id)
-        conversation = _authorized(row, conversation_id)
-        assert row is not None  # noqa: S101 - _authorized refused a missing row
+        _allowed(row)
+        assert row is not None  # noqa: S101 - _allowed refused a missing row
         message_id, seq, retried = row[3], row[4], row[5]
         if retried:
             raise _AlreadyStored
@@ -560,6 +566,7 @@ def _store_in_one_statement(
             raise NotFound("No such conversation.")
         if tokens is None:
             transaction.on_commit(lambda: search.index_later(message_id))
+        conversation = _loaded(Conversation, {"id": conversation_id, "kind": row[1]})
         message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
         # Outside a transaction block these run now: the statement has committed (alone, or
         # with the writer's batch).
