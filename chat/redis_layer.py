@@ -28,22 +28,38 @@ And it is cheap per delivered frame (issue 12):
   HappyChat sends to groups);
 - publishes do not wait for each other or for subscriptions on one lock (the client's
   pool gives each its own connection), and `group_send_many` sends a batch of group
-  messages in one pipelined round trip.
+  messages in one pipelined round trip;
+- the receive side is not redis-py's `PubSub.get_message` (a handful of coroutines, a
+  timeout context and a retry wrapper per message): each shard's pub/sub connection is
+  our own asyncio.Protocol (`_Subscriber`) that parses every complete push of a TCP chunk
+  with hiredis and hands each message to `_LoopLayer.on_message` in the same call. A
+  consumer that can take an event without awaiting (`deliver_now`) gets it there and
+  then; the first that needs awaiting starts one drain task, and every later message
+  waits behind it in order (`_backlog`), so per-channel order holds.
+
+The pub/sub connection follows the layer's own state: on (re)connect it subscribes to
+every channel and group this process holds on its shard and waits for Redis' PONG (the
+subscriptions are then in force); a lost connection is an outage, and the healer
+replaces the connection (subscribing everything afresh) once Redis answers again.
 """
 
 import asyncio
 import logging
 import random
+import ssl
 import uuid
-from collections.abc import Awaitable
+from collections import deque
+from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
+import hiredis
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
     RedisPubSubLoopLayer,
     RedisSingleShardConnection,
 )
-from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
+from channels_redis.utils import _consistent_hash, _wrap_close, create_pool, decode_hosts
+from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
 
 from chat.layers import Handler, deliver, deliver_now
 from happychat.redis_health import (
@@ -55,6 +71,9 @@ from happychat.redis_health import (
 
 logger = logging.getLogger("happychat.layer")
 RESYNC_SPREAD_SECONDS = 3.0
+# Received messages waiting behind an awaited delivery before we stop reading from Redis
+# (it then buffers them, up to its pub/sub client output limit).
+BACKLOG_PAUSE = 10_000
 T = TypeVar("T")
 # Redis not answering (and redis-py's complaints about a connection it had to drop).
 _FAILURES: tuple[type[BaseException], ...] = (*redis_errors(), RuntimeError)
@@ -84,12 +103,102 @@ def _with_timeouts(hosts: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _command(*args: str | bytes) -> bytes:
+    """One Redis command in RESP."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg.encode() if isinstance(arg, str) else arg
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+class _Subscriber(asyncio.Protocol):
+    """One shard's pub/sub connection: hiredis parses what Redis pushes, and each message
+    goes to the layer in the same call (no task, no coroutine per message)."""
+
+    def __init__(self, shard: "_Shard") -> None:
+        self.shard = shard
+        self.on_message = shard.layer.on_message
+        self.reader = hiredis.Reader()
+        self.transport: asyncio.Transport | None = None
+        self.pongs: deque[asyncio.Future[None]] = deque()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 (a stream connection)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        reader = self.reader
+        reader.feed(data)
+        on_message = self.on_message
+        while True:
+            try:
+                reply = reader.gets()
+            except hiredis.ProtocolError as exc:
+                logger.error("channel layer: bad reply from Redis (%s); reconnecting", exc)
+                self.close()
+                return
+            if reply is False:
+                return
+            if type(reply) is list and reply[0] == b"message":
+                try:
+                    on_message(reply[1], reply[2])
+                except Exception:
+                    # A message we cannot read must not end the connection (asyncio would
+                    # close it on an exception out of data_received).
+                    logger.exception("channel layer: message on %r not delivered", reply[1])
+            else:
+                self._reply(reply)
+
+    def _reply(self, reply: Any) -> None:
+        # (un)subscribe confirmations and AUTH's OK need nothing; a PONG (a list in
+        # subscribed mode) answers the oldest PING.
+        if reply == b"PONG" or (type(reply) is list and reply[0] == b"pong"):
+            if self.pongs:
+                future = self.pongs.popleft()
+                if not future.done():
+                    future.set_result(None)
+        elif isinstance(reply, hiredis.ReplyError):
+            logger.error("channel layer: Redis refused the pub/sub connection: %s", reply)
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        while self.pongs:
+            future = self.pongs.popleft()
+            if not future.done():
+                future.set_exception(ConnectionError("Redis closed the pub/sub connection"))
+        self.shard.lost(self, exc)
+
+    def command(self, *args: str | bytes) -> None:
+        """Write one command (nothing if the connection is gone: reconnecting resends)."""
+        if self.transport is not None:
+            self.transport.write(_command(*args))
+
+    async def ping(self) -> None:
+        """Return once Redis answered a PING, so everything written before is in force."""
+        future = asyncio.get_running_loop().create_future()
+        self.pongs.append(future)
+        self.command(b"PING")
+        await future
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()  # not close(): a hung Redis would never take the buffer
+
+
 class _Shard(RedisSingleShardConnection):
-    layer: "_LoopLayer"
+    """Publishes through redis-py's client; receives through a `_Subscriber`."""
+
+    def __init__(self, host: dict[str, Any], layer: "_LoopLayer") -> None:
+        super().__init__(host, layer)
+        self.layer = layer
+        self.subscriber: _Subscriber | None = None
+        self._endpoint: tuple[dict[str, Any], list[bytes]] | None = None
 
     async def publish(self, channel: str, message: bytes) -> None:
-        # The lock guards the one pub/sub connection (subscribe, unsubscribe); publishes
-        # use the client's pool, so they need not wait for each other or for subscriptions.
+        # The lock guards the pub/sub connection (connecting); publishes use the client's
+        # pool, so they need not wait for each other or for subscriptions.
         self._ensure_redis()
         await self._redis.publish(channel, message)
 
@@ -101,24 +210,97 @@ class _Shard(RedisSingleShardConnection):
                 pipe.publish(channel, message)
             await pipe.execute()
 
-    async def _do_receiving(self) -> None:
-        # channels-redis logs a traceback a second while Redis is away, and a built-in
-        # TimeoutError from a read would end this task for good: report and go on.
-        while True:
+    def connected(self) -> _Subscriber | None:
+        subscriber = self.subscriber
+        if subscriber is None or subscriber.transport is None:
+            return None
+        return subscriber
+
+    async def subscribe(self, channel: str) -> None:
+        subscriber = self.connected()
+        if subscriber is None:
+            await self.connect()  # subscribes to everything held, `channel` too
+        else:
+            subscriber.command(b"SUBSCRIBE", channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        subscriber = self.connected()
+        if subscriber is not None:
+            subscriber.command(b"UNSUBSCRIBE", channel)
+        # else: the next connection subscribes only to what is held then
+
+    async def connect(self, *, fresh: bool = False) -> None:
+        """Open the pub/sub connection unless one is open (`fresh`: replace it), subscribe
+        to every channel and group the layer holds on this shard, and return once Redis
+        has taken them."""
+        async with self._lock:
+            if not fresh and self.connected() is not None:
+                return
+            self.drop()
+            kwargs, auth = self._where()
+            loop = asyncio.get_running_loop()
+            subscriber = _Subscriber(self)
             try:
-                if self._pubsub and self._pubsub.subscribed:
-                    message = await self._pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=0.1
-                    )
-                    if message is not None:
-                        await self.layer.dispatch(message)
+                if "path" in kwargs:
+                    await loop.create_unix_connection(lambda: subscriber, **kwargs)
                 else:
-                    await asyncio.sleep(0.1)
-            except asyncio.CancelledError:
+                    await loop.create_connection(lambda: subscriber, **kwargs)
+                self.subscriber = subscriber
+                if auth:
+                    subscriber.command(b"AUTH", *auth)
+                names = self.layer.held(self)
+                if names:
+                    subscriber.command(b"SUBSCRIBE", *names)
+                await subscriber.ping()
+            except BaseException:
+                if self.subscriber is subscriber:
+                    self.drop()
+                else:
+                    subscriber.close()
                 raise
-            except Exception as exc:
-                self.layer.unavailable(exc)
-                await asyncio.sleep(RETRY_SECONDS)
+
+    def drop(self) -> None:
+        """Close the pub/sub connection on purpose (not an outage)."""
+        subscriber, self.subscriber = self.subscriber, None
+        if subscriber is not None:
+            subscriber.close()
+
+    def lost(self, subscriber: _Subscriber, exc: Exception | None) -> None:
+        if subscriber is self.subscriber:  # not one we dropped
+            self.subscriber = None
+            self.layer.unavailable(exc or ConnectionError("Redis closed the pub/sub connection"))
+
+    def _where(self) -> tuple[dict[str, Any], list[bytes]]:
+        """Where the configured Redis is (redis-py's reading of the URL) and AUTH's args."""
+        if self._endpoint is None:
+            if "master_name" in self.host:
+                raise ValueError("the channel layer does not support Redis Sentinel hosts")
+            pool = create_pool(self.host)
+            options = pool.connection_kwargs
+            kwargs: dict[str, Any]
+            if issubclass(pool.connection_class, UnixDomainSocketConnection):
+                kwargs = {"path": options["path"]}
+            else:
+                kwargs = {
+                    "host": options.get("host", "localhost"),
+                    "port": options.get("port", 6379),
+                }
+                if issubclass(pool.connection_class, SSLConnection):
+                    context = pool.make_connection().ssl_context.get()
+                    assert isinstance(context, ssl.SSLContext)  # noqa: S101
+                    kwargs["ssl"] = context
+            auth: list[bytes] = []
+            if options.get("password"):
+                if options.get("username"):
+                    auth.append(str(options["username"]).encode())
+                auth.append(str(options["password"]).encode())
+            self._endpoint = (kwargs, auth)
+        return self._endpoint
+
+    async def flush(self) -> None:
+        async with self._lock:
+            self.drop()
+        await super().flush()
 
 
 class _LoopLayer(RedisPubSubLoopLayer):
@@ -133,6 +315,9 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.dropped = 0
         self.direct: dict[str, Handler] = {}
         self._resyncs: set[asyncio.Future[None]] = set()
+        # Messages received while a delivery is awaited (None: nothing awaited).
+        self._backlog: deque[tuple[bytes, bytes]] | None = None
+        self._drainer: asyncio.Future[None] | None = None
 
     # --- Redis calls ---------------------------------------------------------------------
 
@@ -161,6 +346,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
             except _FAILURES as exc:
                 self.health.failed(exc)
                 continue
+            if any(shard.connected() is None for shard in self._shards):
+                continue  # lost again while we subscribed
             self.health.ok()
             self._tell_sockets_to_resync()
             if self.dropped:
@@ -169,18 +356,17 @@ class _LoopLayer(RedisPubSubLoopLayer):
             return
 
     async def _resubscribe(self) -> None:
-        wanted = set(self.channels) | set(self.groups)
+        # A fresh connection per shard: subscribed to exactly what is held now (what was
+        # left while Redis was away is dropped with the old one), confirmed by a PONG.
         for shard in self._shards:
-            mine = {name for name in wanted if self._get_shard(name) is shard}
-            async with shard._lock:
-                shard._ensure_redis()
-                shard._ensure_receiver()
-                stale = shard._subscribed_to - mine
-                if mine:
-                    await asyncio.wait_for(shard._pubsub.subscribe(*mine), REDIS_TIMEOUT_SECONDS)
-                if stale:
-                    await asyncio.wait_for(shard._pubsub.unsubscribe(*stale), REDIS_TIMEOUT_SECONDS)
-                shard._subscribed_to = mine
+            await asyncio.wait_for(shard.connect(fresh=True), REDIS_TIMEOUT_SECONDS)
+
+    def held(self, shard: _Shard) -> list[str]:
+        """The channels (with queues) and groups of this process that live on `shard`."""
+        names: Iterable[str] = [*self.channels, *self.groups]
+        if len(self._shards) > 1:
+            names = [name for name in names if self._get_shard(name) is shard]
+        return list(names)
 
     def _tell_sockets_to_resync(self) -> None:
         # Spread over a few seconds: every socket re-checks its credentials and every
@@ -226,31 +412,86 @@ class _LoopLayer(RedisPubSubLoopLayer):
     def detach(self, channel: str) -> None:
         self.direct.pop(channel, None)
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Hand one pub/sub message to this process's channels: direct ones at once (the
-        message deserialized once for all of them), the others through their queues."""
-        name = message["channel"]
-        if isinstance(name, bytes):
-            name = name.decode()
-        data = message["data"]
-        if name in self.groups:
-            recipients = list(self.groups[name])
-        elif name in self.channels or name in self.direct:
-            recipients = [name]
-        else:
+    # --- receiving ------------------------------------------------------------------------
+
+    def on_message(self, name: bytes, data: bytes) -> None:
+        """Hand one pub/sub message to this process's channels, in arrival order: direct
+        ones at once where they can take it without awaiting (deserialized once for all
+        of them), queued ones through their queues. Behind a delivery that must be
+        awaited, it waits its turn in the backlog."""
+        backlog = self._backlog
+        if backlog is not None:
+            backlog.append((name, data))
+            if len(backlog) == BACKLOG_PAUSE:
+                self._pause_reading(True)
             return
-        event: dict[str, Any] | None = None
-        for channel in recipients:
-            handler = self.direct.get(channel)
-            if handler is not None:
-                if event is None:
-                    event = self.channel_layer.deserialize(data)
-                if not deliver_now(handler, channel, event):
-                    await deliver(handler, channel, event)
-            else:
+        stop = self._deliver(self._recipients(name), data, None, 0)
+        if stop is not None:
+            self._backlog = deque()
+            self._drainer = asyncio.ensure_future(self._drain(*stop))
+
+    def _recipients(self, name: bytes) -> list[str]:
+        channel = name.decode()
+        members = self.groups.get(channel)
+        if members is not None:
+            return list(members)
+        if channel in self.direct or channel in self.channels:
+            return [channel]
+        return []
+
+    def _deliver(
+        self, recipients: list[str], data: bytes, event: dict[str, Any] | None, start: int
+    ) -> tuple[list[str], bytes, dict[str, Any], int] | None:
+        """Deliver to recipients[start:] what needs no awaiting; stop at the first that
+        does and return where (recipients, data, event, its index), else None."""
+        direct = self.direct
+        for index in range(start, len(recipients)):
+            channel = recipients[index]
+            handler = direct.get(channel)
+            if handler is None:
                 queue = self.channels.get(channel)
                 if queue is not None:
                     queue.put_nowait(data)
+                continue
+            if event is None:
+                event = self.channel_layer.deserialize(data)
+            if not deliver_now(handler, channel, event):
+                return recipients, data, event, index
+        return None
+
+    async def _drain(
+        self, recipients: list[str], data: bytes, event: dict[str, Any], index: int
+    ) -> None:
+        """Await the delivery `on_message` could not make at once, then deliver what
+        arrived meanwhile, in order, until nothing is left."""
+        backlog = self._backlog
+        assert backlog is not None  # noqa: S101
+        try:
+            while True:
+                handler = self.direct.get(recipients[index])
+                if handler is not None:
+                    await deliver(handler, recipients[index], event)
+                stop = self._deliver(recipients, data, event, index + 1)
+                while stop is None and backlog:
+                    name, data = backlog.popleft()
+                    stop = self._deliver(self._recipients(name), data, None, 0)
+                if stop is None:
+                    return
+                recipients, data, event, index = stop
+        finally:
+            self._backlog = None
+            self._drainer = None
+            self._pause_reading(False)
+
+    def _pause_reading(self, pause: bool) -> None:
+        for shard in self._shards:
+            subscriber = shard.connected()
+            if subscriber is not None:
+                assert subscriber.transport is not None  # noqa: S101
+                if pause:
+                    subscriber.transport.pause_reading()
+                elif not subscriber.transport.is_reading():
+                    subscriber.transport.resume_reading()
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
