@@ -31,7 +31,7 @@ from chat import events as chat_events
 from chat import presence, selectors, transport, writer
 from chat.serializers import message_payload
 from chat.services.changes import REACTIONS, message_edit, message_react, message_recall
-from chat.services.messages import conversation_mark_read, message_send
+from chat.services.messages import conversation_mark_read, message_send, message_send_steps
 from chat.transport import (
     CLOSE_ABUSE,
     CLOSE_IDLE,
@@ -64,6 +64,8 @@ logger = logging.getLogger("happychat.consumer")
 
 # Every write of these is inside their own transaction.atomic() (chat/writer.py).
 writer.self_contained(message_send, conversation_mark_read)
+# On PostgreSQL a batch's plain sends are one round trip and one commit (chat/statements.py).
+writer.in_steps(message_send, message_send_steps)
 
 # Offences before a socket is closed with 4029, and how fast they are forgiven.
 MAX_BAD_FRAMES = 20  # unparsable, unknown or invalid frames

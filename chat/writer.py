@@ -24,6 +24,7 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections, transaction
 
+from chat import statements
 from happychat import events
 
 logger = logging.getLogger("happychat.writer")
@@ -171,7 +172,8 @@ async def db_write(func: Any, **kwargs: Any) -> Any:
     Group commit (SQLite): what sockets queue while the writer is busy goes into one
     transaction, each write in its own savepoint (or refusing before it writes), so one
     refusal costs only itself. On PostgreSQL what is queued goes to the writer thread
-    together and commits write by write. The result (or error) comes back after the
+    together: the plain sends' statements in one round trip and one commit (see
+    `_run_batch`), other writes alone. The result (or error) comes back after the
     commit, so an `ack` still follows its commit.
     """
     writers = lanes()
@@ -227,12 +229,34 @@ def self_contained(*funcs: Any) -> None:
     _self_contained.update(funcs)
 
 
+_in_steps: dict[Any, Any] = {}
+
+
+def in_steps(func: Any, steps: Any) -> None:
+    """Declare that `steps(**kwargs)` does what `func(**kwargs)` does, as steps
+    (chat/statements.py): on PostgreSQL a batch's statements then run together."""
+    _in_steps[func] = steps
+
+
+def _alone(func: Any, kwargs: dict[str, Any]) -> statements.Steps[Any]:
+    yield statements.ALONE
+    return func(**kwargs)
+
+
 def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
-    if len(batch) == 1 or connections["default"].vendor != "sqlite":
-        # Alone, the write's own transaction is enough. On PostgreSQL every write commits
-        # alone: a shared transaction would hold its conversations' row locks until the
-        # batch commits, and the other processes' writers would queue behind them.
-        return [_run_alone(func, kwargs) for func, kwargs, _ in batch]
+    if len(batch) == 1:
+        # Alone, the write's own transaction is enough.
+        return [_run_alone(batch[0][0], batch[0][1])]
+    if connections["default"].vendor != "sqlite":
+        # PostgreSQL: the plain sends' statements are sent in one round trip and commit
+        # together, in conversation order (no deadlock with another process's batch); the
+        # row locks they take are held for that round trip only. Other writes run alone.
+        return statements.run_pipelined(
+            [
+                _in_steps[func](**kwargs) if func in _in_steps else _alone(func, kwargs)
+                for func, kwargs, _ in batch
+            ]
+        )
     results: list[tuple[bool, Any]] = []
     connection = connections["default"]
     try:

@@ -25,6 +25,7 @@ from accounts.models import User
 from chat import events, hooks, search
 from chat.models import Conversation, ConversationMember, Message
 from chat.serializers import CHANGE_KINDS, message_payload
+from chat.statements import ALONE, Statement, Steps, run_steps
 from happychat.errors import (
     Busy,
     Conflict,
@@ -134,18 +135,24 @@ _EXISTING_SQL = (
 # PostgreSQL, a plain text message (no attachment, reply, mention or forward: most of them):
 # authorization, the next seq, the row, the sender's read cursor and the search index in one
 # statement, outside any transaction block, so one round trip, prepared once per
-# connection. A refused sender changes nothing (the seq update waits for the verdict); a
-# retried client id fails the insert (unique), which undoes the whole statement, seq too.
+# connection. A refused sender or a retried client id changes nothing (the seq update
+# waits for the verdict and for the id to be new). An id being stored at the same moment
+# by another transaction fails the insert (unique) once that one commits, which undoes the
+# whole statement, seq too. The writer runs a batch of these together (chat/statements.py).
 _SEND_ONE_SQL = (
     "WITH auth (is_active, kind, verdict) AS ("  # noqa: S608 - constant SQL
     + _AUTHORIZE_SQL.replace(
         "WHERE m.conversation_id = %s AND m.user_id = %s",
         "WHERE m.conversation_id = %(conversation)s AND m.user_id = %(sender)s",
     )
-    + """), bump AS (
+    + """), seen (dup) AS (
+  SELECT EXISTS (SELECT 1 FROM chat_message
+                 WHERE sender_id = %(sender)s AND client_id = %(client_id)s)
+), bump AS (
   UPDATE chat_conversation SET last_seq = last_seq + 1, last_message_at = %(now)s
   WHERE id = %(conversation)s
     AND EXISTS (SELECT 1 FROM auth WHERE auth.is_active AND auth.verdict = 'ok')
+    AND NOT (SELECT dup FROM seen)
   RETURNING last_seq
 ), ins AS (
   INSERT INTO chat_message (conversation_id, seq, sender_id, kind, body, attachment_id,
@@ -160,7 +167,8 @@ _SEND_ONE_SQL = (
   INSERT INTO chat_message_search (message_id, tsv)
   SELECT ins.id, to_tsvector('simple', %(tokens)s) FROM ins WHERE %(tokens)s <> ''
 )
-SELECT auth.is_active, auth.kind, auth.verdict, ins.id, ins.seq FROM auth LEFT JOIN ins ON true
+SELECT auth.is_active, auth.kind, auth.verdict, ins.id, ins.seq, (SELECT dup FROM seen)
+FROM auth LEFT JOIN ins ON true
 """
 )
 assert "%(sender)s" in _SEND_ONE_SQL.split("), bump AS")[0]  # noqa: S101
@@ -220,16 +228,22 @@ def authorize_sender(*, sender: User, conversation_id: int) -> Conversation:
 
 def _authorized(row: Sequence[Any] | None, conversation_id: int) -> Conversation:
     """The verdict of _AUTHORIZE_SQL's row as a Conversation, or the refusal it means."""
+    _allowed(row)
+    assert row is not None  # noqa: S101 - _allowed refused a missing row
+    return Conversation(pk=conversation_id, kind=row[1])
+
+
+def _allowed(row: Sequence[Any] | None) -> None:
+    """Raise the refusal the verdict of _AUTHORIZE_SQL's row means, if any."""
     if row is None:
         raise NotFound("No such conversation.")
-    is_active, kind, verdict = row[:3]
+    is_active, _, verdict = row[:3]
     if not is_active:
         raise NotMember()
     if verdict == "not_friends":
         raise NotFriends()
     if verdict == "blocked":
         raise NotFriends("This person does not accept your messages.")
-    return Conversation(pk=conversation_id, kind=kind)
 
 
 def _existing(*, sender: User, client_id: str, conversation_id: int) -> Message | None:
@@ -271,6 +285,40 @@ def message_send(
     copies a message the caller may read, attachment included.
     `origin` is the sending socket's channel name, which gets an `ack` instead.
     """
+    return run_steps(
+        message_send_steps(
+            sender=sender,
+            conversation_id=conversation_id,
+            client_id=client_id,
+            kind=kind,
+            body=body,
+            attachment_id=attachment_id,
+            reply_to=reply_to,
+            mentions=mentions,
+            mention_all=mention_all,
+            data=data,
+            forward_of=forward_of,
+            origin=origin,
+        )
+    )
+
+
+def message_send_steps(
+    *,
+    sender: User,
+    conversation_id: int,
+    client_id: str,
+    kind: str = Message.Kind.TEXT,
+    body: str = "",
+    attachment_id: int | None = None,
+    reply_to: int | None = None,
+    mentions: list[int] | None = None,
+    mention_all: bool = False,
+    data: dict[str, Any] | None = None,
+    forward_of: Message | None = None,
+    origin: str | None = None,
+) -> Steps[tuple[Message, bool]]:
+    """`message_send` as steps (chat/statements.py): the writer runs many at once."""
     if forward_of is not None:
         attachment_id = forward_of.attachment_id
         author = forward_of.sender
@@ -292,7 +340,7 @@ def message_send(
         raise InvalidInput("`mention_all` must be true or false.")
     conversation_id = require_id(conversation_id, detail="No such conversation.")
     try:
-        message = _store(
+        message = yield from _store_steps(
             sender=sender,
             conversation_id=conversation_id,
             client_id=client_id,
@@ -340,7 +388,7 @@ def _unavailable(exc: OperationalError) -> bool:
     return True
 
 
-def _store(
+def _store_steps(
     *,
     sender: User,
     conversation_id: int,
@@ -354,7 +402,7 @@ def _store(
     data: dict[str, Any] | None,
     forward_of: Message | None,
     origin: str | None,
-) -> Message:
+) -> Steps[Message]:
     # Filter before taking the write lock: a moderation service may take its timeout.
     if body:
         body = _filter_text(body)
@@ -367,10 +415,10 @@ def _store(
         and not data
         and "@" not in body
     )
-    if plain:
-        fast = _FAST_LANES.get(connections[DEFAULT_DB_ALIAS].vendor)
-        if fast is not None:
-            return fast(
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    if plain and vendor == "postgresql":
+        return (
+            yield from _store_in_one_statement(
                 sender=sender,
                 conversation_id=conversation_id,
                 client_id=client_id,
@@ -378,6 +426,17 @@ def _store(
                 body=body,
                 origin=origin,
             )
+        )
+    yield ALONE  # what follows runs statements of its own
+    if plain and vendor == "sqlite":
+        return _store_plain_sqlite(
+            sender=sender,
+            conversation_id=conversation_id,
+            client_id=client_id,
+            kind=kind,
+            body=body,
+            origin=origin,
+        )
     with transaction.atomic():
         conversation = authorize_sender(sender=sender, conversation_id=conversation_id)
         attachment = None
@@ -482,10 +541,8 @@ def _store_in_one_statement(
     kind: str,
     body: str,
     origin: str | None,
-) -> Message:
+) -> Steps[Message]:
     """_store for a plain message on PostgreSQL: one prepared statement (_SEND_ONE_SQL)."""
-    import psycopg
-
     tokens = search.indexable_now(kind, body, conversation_id=conversation_id, sender_id=sender.pk)
     now = timezone.now()
     params = {
@@ -499,19 +556,20 @@ def _store_in_one_statement(
     }
     # Inside someone else's transaction, a savepoint keeps it usable after a retried id.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_SEND_ONE_SQL, params, prepare=True)
-            row = cursor.fetchone()
-        conversation = _authorized(row, conversation_id)
-        assert row is not None  # noqa: S101 - _authorized refused a missing row
-        message_id, seq = row[3], row[4]
+        row = yield Statement(_SEND_ONE_SQL, params, conversation_id)
+        _allowed(row)
+        assert row is not None  # noqa: S101 - _allowed refused a missing row
+        message_id, seq, retried = row[3], row[4], row[5]
+        if retried:
+            raise _AlreadyStored
         if message_id is None:  # the conversation went away between the two reads
             raise NotFound("No such conversation.")
         if tokens is None:
             transaction.on_commit(lambda: search.index_later(message_id))
+        conversation = _loaded(Conversation, {"id": conversation_id, "kind": row[1]})
         message = _plain_message(message_id, conversation, seq, sender, kind, body, client_id, now)
-        # Outside a transaction block these run now: the statement has committed.
+        # Outside a transaction block these run now: the statement has committed (alone, or
+        # with the writer's batch).
         _announce(message, origin)
     return message
 
@@ -630,10 +688,6 @@ def _plain_message(
         "created_at": created_at,
     }
     return _loaded(Message, row, {"conversation": conversation, "sender": sender})
-
-
-# A plain message's lane per database vendor (others take the general path).
-_FAST_LANES = {"postgresql": _store_in_one_statement, "sqlite": _store_plain_sqlite}
 
 
 def _reply_target(*, conversation_id: int, message_id: int | None) -> Message | None:

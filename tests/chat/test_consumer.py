@@ -405,10 +405,11 @@ async def test_locked_storage_answers_busy_retryable_and_stores_nothing(
 
     import chat.services.messages
 
-    def locked(**kwargs):
+    def locked(**kwargs):  # the storing steps, failing at their first
         raise OperationalError("database is locked")
+        yield
 
-    monkeypatch.setattr(chat.services.messages, "_store", locked)
+    monkeypatch.setattr(chat.services.messages, "_store_steps", locked)
     ws = await connect(alice)
     await ws.send_json_to({"type": "send", "id": "m1", "conversation": direct.pk, "body": "x"})
     error = await receive_type(ws, "error")

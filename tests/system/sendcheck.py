@@ -80,6 +80,7 @@ def main() -> None:
         )
     )
     report["stored_data"] = Message.objects.get(pk=report["with_data"]["id"]).data
+    report["batch"] = _batch(users, ab, ac, group)
     report["seqs"] = list(
         Message.objects.filter(conversation_id=ab).order_by("seq").values_list("seq", flat=True)
     )
@@ -107,6 +108,107 @@ def main() -> None:
         if not info["primary_key"]
     )
     json.dump(report, sys.stdout)
+
+
+def _batch(users: dict[str, Any], ab: int, ac: int, group: int) -> dict[str, Any]:
+    """Sends queued together, as a socket's writer takes them (chat/writer.py): on
+    PostgreSQL the plain ones go in one round trip and commit together; on SQLite they
+    are group-committed. Each must get what it would have got alone."""
+    import asyncio
+
+    import chat.consumers  # noqa: F401 - declares how the writer runs message_send
+    from chat import statements, writer
+    from chat.services.messages import message_send
+
+    together: list[int] = []
+    run_together = statements.execute_together
+
+    def counted(batch: Any) -> Any:
+        together.append(len(batch))
+        return run_together(batch)
+
+    statements.execute_together = counted  # type: ignore[assignment]
+    loop = asyncio.new_event_loop()
+
+    def job(sender: str, conversation: int, client_id: str, body: str = "hello") -> Any:
+        kwargs = {
+            "sender": users[sender],
+            "conversation_id": conversation,
+            "client_id": client_id,
+            "body": body,
+        }
+        return (message_send, kwargs, loop.create_future())
+
+    def outcomes(results: list[tuple[bool, Any]]) -> list[Any]:
+        out = []
+        for ok, value in results:
+            if ok:
+                out.append({"seq": value[0].seq, "created": value[1], "body": value[0].body})
+            else:
+                out.append({"error": getattr(value, "code", type(value).__name__)})
+        return out
+
+    report: dict[str, Any] = {}
+    report["mixed"] = outcomes(
+        writer._run_batch(
+            [
+                job("ann", ab, "p1", "batched one"),
+                job("ben", ab, "p2"),
+                job("ann", ab, "a1", "first words"),  # a retry of an earlier send
+                job("ann", ac, "p3"),  # not friends
+                job("ann", group, "p4", "hi @ben"),  # a mention: its own statements
+                job("ann", ab, "p5", "after the mention"),
+                job("ann", group, "p6", "plain in the group"),
+                job("ann", ab, "p7", "twice in one batch"),
+                job("ann", ab, "p7", "twice in one batch"),
+                job("ann", ab, "p1", "batched one"),  # a retry in the same batch
+            ]
+        )
+    )
+    if connection_vendor() == "postgresql":
+        # A statement that fails in the pipeline undoes the others' too: they are run
+        # again one by one and each send still gets its own answer.
+        from django.utils import timezone
+
+        from chat.services.messages import _SEND_ONE_SQL
+
+        def failing_steps() -> Any:
+            # The send's own statement, for a conversation id out of PostgreSQL's range.
+            params = {
+                "conversation": 2**63,
+                "sender": users["ann"].pk,
+                "now": timezone.now(),
+                "kind": "text",
+                "body": "never stored",
+                "client_id": "f0",
+                "tokens": "",
+            }
+            yield statements.Statement(_SEND_ONE_SQL, params, 0)
+            return None
+
+        def failing() -> None:
+            statements.run_steps(failing_steps())
+
+        writer.in_steps(failing, failing_steps)
+        report["fallback"] = outcomes(
+            writer._run_batch(
+                [
+                    job("ben", ab, "f1", "before the failure"),
+                    (failing, {}, loop.create_future()),
+                    job("ann", ab, "f2", "after the failure"),
+                ]
+            )[::2]
+        )
+        report["fallback_error"] = type(writer._run_batch([(failing, {}, None)])[0][1]).__name__
+    statements.execute_together = run_together  # type: ignore[assignment]
+    report["together"] = together
+    return report
+
+
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return str(connection.vendor)
 
 
 def _partial(connection: Any, name: str) -> bool:
