@@ -38,7 +38,11 @@ And it is cheap per delivered frame (issue 12):
   with hiredis and hands each message to `_LoopLayer.on_message` in the same call. A
   consumer that can take an event without awaiting (`deliver_now`) gets it there and
   then; the first that needs awaiting starts one drain task, and every later message
-  waits behind it in order (`_backlog`), so per-channel order holds.
+  waits behind it in order (`_backlog`), so per-channel order holds;
+- a group message published here reaches this process's members at once (`_here`, in
+  order with what is being received; live here even while Redis is away), and its
+  payload starts with this layer's tag, so when Redis hands it back it is skipped with
+  one bytes-prefix compare instead of being deserialized and offered to every member.
 
 Both connections are hand-written on hiredis' parser because they are the hot path of
 every delivered message; redis-py's client is kept for the healer's probe only.
@@ -81,6 +85,11 @@ RESYNC_SPREAD_SECONDS = 3.0
 # Received messages waiting behind an awaited delivery before we stop reading from Redis
 # (it then buffers them, up to its pub/sub client output limit).
 BACKLOG_PAUSE = 10_000
+# A payload published by this layer starts with TAG_BYTE and 8 bytes naming its process
+# (TAG_LENGTH in all). 0xC1 is never the first byte of msgpack nor of a Fernet token, so
+# an untagged payload (another version's) is still read as it is.
+TAG_BYTE = 0xC1
+TAG_LENGTH = 9
 T = TypeVar("T")
 # Redis not answering (and redis-py's complaints about a connection it had to drop).
 _FAILURES: tuple[type[BaseException], ...] = (*redis_errors(), RuntimeError)
@@ -456,8 +465,11 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.dropped = 0
         self.direct: dict[str, Handler] = {}
         self._resyncs: set[asyncio.Future[None]] = set()
-        # Messages received while a delivery is awaited (None: nothing awaited).
-        self._backlog: deque[tuple[bytes, bytes]] | None = None
+        # Messages received while a delivery is awaited (None: nothing awaited): (channel,
+        # payload, the event if it is already deserialized).
+        self._backlog: deque[tuple[str, bytes, dict[str, Any] | None]] | None = None
+        # What our publishes start with: Redis hands them back, delivered here already.
+        self.tag = bytes([TAG_BYTE]) + uuid.uuid4().bytes[:8]
         self._drainer: asyncio.Future[None] | None = None
 
     # --- Redis calls ---------------------------------------------------------------------
@@ -557,23 +569,32 @@ class _LoopLayer(RedisPubSubLoopLayer):
     # --- receiving ------------------------------------------------------------------------
 
     def on_message(self, name: bytes, data: bytes) -> None:
-        """Hand one pub/sub message to this process's channels, in arrival order: direct
-        ones at once where they can take it without awaiting (deserialized once for all
-        of them), queued ones through their queues. Behind a delivery that must be
-        awaited, it waits its turn in the backlog."""
+        """Hand one pub/sub message to this process's channels (but not one this layer
+        published: `_here` delivered it when it was sent)."""
+        if data and data[0] == TAG_BYTE:
+            if data.startswith(self.tag):
+                return
+            data = data[TAG_LENGTH:]
+        self._here(name.decode(), data, None)
+
+    def _here(self, name: str, data: bytes, event: dict[str, Any] | None) -> None:
+        """Deliver a message for channel or group `name` to this process's channels, in
+        the order of these calls: direct ones at once where they can take it without
+        awaiting (`event`, or `data` deserialized once for all of them), queued ones
+        through their queues. Behind a delivery that must be awaited, it waits its turn
+        in the backlog."""
         backlog = self._backlog
         if backlog is not None:
-            backlog.append((name, data))
+            backlog.append((name, data, event))
             if len(backlog) == BACKLOG_PAUSE:
                 self._pause_reading(True)
             return
-        stop = self._deliver(self._recipients(name), data, None, 0)
+        stop = self._deliver(self._recipients(name), data, event, 0)
         if stop is not None:
             self._backlog = deque()
             self._drainer = asyncio.ensure_future(self._drain(*stop))
 
-    def _recipients(self, name: bytes) -> list[str]:
-        channel = name.decode()
+    def _recipients(self, channel: str) -> list[str]:
         members = self.groups.get(channel)
         if members is not None:
             return list(members)
@@ -604,7 +625,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
     async def _drain(
         self, recipients: list[str], data: bytes, event: dict[str, Any], index: int
     ) -> None:
-        """Await the delivery `on_message` could not make at once, then deliver what
+        """Await the delivery `_here` could not make at once, then deliver what
         arrived meanwhile, in order, until nothing is left."""
         backlog = self._backlog
         assert backlog is not None  # noqa: S101
@@ -615,8 +636,8 @@ class _LoopLayer(RedisPubSubLoopLayer):
                     await deliver(handler, recipients[index], event)
                 stop = self._deliver(recipients, data, event, index + 1)
                 while stop is None and backlog:
-                    name, data = backlog.popleft()
-                    stop = self._deliver(self._recipients(name), data, None, 0)
+                    name, data, known = backlog.popleft()
+                    stop = self._deliver(self._recipients(name), data, known, 0)
                 if stop is None:
                     return
                 recipients, data, event, index = stop
@@ -680,15 +701,23 @@ class _LoopLayer(RedisPubSubLoopLayer):
         await self._publish(channel, message)
 
     async def group_send_many(self, items: list[tuple[str, dict[str, Any]]]) -> None:
-        """Publish each (group, message), in order, one pipelined round trip per Redis."""
+        """Deliver each (group, message) to this process's members at once and publish
+        it for the others, in order, one pipelined round trip per Redis."""
+        by_shard: dict[int, list[tuple[str, bytes]]] = {}
+        serialize = self.channel_layer.serialize
+        tag = self.tag
+        for group, message in items:
+            name = self._get_group_channel_name(group)
+            payload = serialize(message)
+            if name in self.groups:
+                self._here(name, payload, message)
+            index = _consistent_hash(name, len(self._shards))
+            by_shard.setdefault(index, []).append((name, tag + payload))
+        # While Redis is away the other processes' wake-ups are dropped at once; `sync`
+        # brings what they carried.
         if not self.health.available:
             self.dropped += len(items)
             return
-        by_shard: dict[int, list[tuple[str, bytes]]] = {}
-        for group, message in items:
-            name = self._get_group_channel_name(group)
-            index = _consistent_hash(name, len(self._shards))
-            by_shard.setdefault(index, []).append((name, self.channel_layer.serialize(message)))
         try:
             if len(by_shard) == 1:
                 index, batch = by_shard.popitem()
@@ -702,7 +731,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
             self.dropped += len(items)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        await self._publish(self._get_group_channel_name(group), message)
+        await self.group_send_many([(group, message)])
 
     async def _publish(self, name: str, message: dict[str, Any]) -> None:
         # While Redis is away a wake-up is dropped at once; `sync` brings what it carried.

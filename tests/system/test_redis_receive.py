@@ -180,3 +180,23 @@ async def test_publishes_from_another_process_resume_after_redis_restarts(
             if one._get_layer()._healer is not None:
                 one._get_layer()._healer.cancel()
             await one.flush()
+
+
+async def test_a_group_message_reaches_members_here_and_elsewhere_once(own_redis: Redis) -> None:
+    here = ResilientRedisPubSubChannelLayer(hosts=[own_redis.url])
+    there = ResilientRedisPubSubChannelLayer(hosts=[own_redis.url])
+    try:
+        local, remote = Consumer(), Consumer()
+        await here.group_add("conv.1", here._get_layer().new_direct_channel(local.dispatch))
+        await there.group_add("conv.1", there._get_layer().new_direct_channel(remote.dispatch))
+        for n in range(1, 51):
+            await here.group_send("conv.1", {"type": "chat.message", "n": n})
+        await until(lambda: len(remote.got) == 50)
+        await here.group_send("conv.1", {"type": "chat.message", "n": 51})  # after the echoes
+        await until(lambda: len(remote.got) == 51)
+        await asyncio.sleep(0.1)
+        assert local.got == list(range(1, 52))
+        assert remote.got == list(range(1, 52))
+    finally:
+        await here.flush()
+        await there.flush()
