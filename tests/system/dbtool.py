@@ -10,6 +10,9 @@ Commands:
   dump   {"conversations": [ids] | null} → {"messages": [...], "conversations": {id: last_seq}}
   race   {"conversation", "senders": [names], "per_sender", "threads_per_sender",
           "retry_races", "race_senders"} → what concurrent `message_send` calls returned
+  batches {"pairs": [[sender, conversation]], "rounds", "threads", "reverse", "prefix",
+          "shared"} → what `message_send`s run through the socket writer's batches
+          (chat/writer.py) returned, and the errors of batches that had to be re-run
 """
 
 from __future__ import annotations
@@ -185,7 +188,89 @@ def race(req: dict[str, Any]) -> dict[str, Any]:
     return {"results": results, "errors": errors, "threads": len(jobs)}
 
 
-COMMANDS = {"seed": seed, "dump": dump, "race": race}
+def batches(req: dict[str, Any]) -> dict[str, Any]:
+    """Run `message_send`s as a daphne's writer does: batches of sends to several
+    conversations (each batch one of every pair, in `reverse` order if asked), from
+    several threads at once, each with its own connection. Client ids start with `prefix`
+    except those listed in `shared` rounds, which another process sends too."""
+    import asyncio
+
+    from django.db import connection
+
+    import chat.consumers  # noqa: F401 - declares how the writer runs message_send
+    from accounts.models import User
+    from chat import statements, writer
+    from chat.services.messages import message_send
+
+    users = {u.username: u for u in User.objects.all()}
+    pairs = [(users[name], conversation) for name, conversation in req["pairs"]]
+    if req.get("reverse"):
+        pairs.reverse()
+    rounds, threads, prefix = req["rounds"], req["threads"], req["prefix"]
+    shared = set(req.get("shared", []))
+    failed: list[str] = []
+    results: list[dict[str, Any]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    run_together = statements.execute_together
+
+    def counted(batch: Any) -> Any:
+        try:
+            return run_together(batch)
+        except Exception as exc:
+            with lock:
+                failed.append(getattr(exc.__cause__, "sqlstate", None) or type(exc).__name__)
+            raise
+
+    statements.execute_together = counted  # type: ignore[assignment]
+    barrier = threading.Barrier(threads)
+
+    def work(t: int) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            barrier.wait(timeout=30)
+            for r in range(t, rounds, threads):
+                jobs = []
+                for sender, conversation in pairs:
+                    head = "shared" if r in shared else prefix
+                    kwargs = {
+                        "sender": sender,
+                        "conversation_id": conversation,
+                        "client_id": f"{head}-{r}-{sender.username}-{conversation}",
+                        "body": f"round {r}",
+                    }
+                    jobs.append((message_send, kwargs, loop.create_future()))
+                for (_, kwargs, _), (ok, value) in zip(jobs, writer._run_batch(jobs), strict=True):
+                    with lock:
+                        if not ok:
+                            errors.append(f"{type(value).__name__}: {value}")
+                            continue
+                        message, created = value
+                        results.append(
+                            {
+                                "client_id": kwargs["client_id"],
+                                "id": message.pk,
+                                "seq": message.seq,
+                                "created": created,
+                            }
+                        )
+        except Exception as exc:
+            with lock:
+                errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+            loop.close()
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    statements.execute_together = run_together  # type: ignore[assignment]
+    return {"results": results, "errors": errors, "failed_batches": failed}
+
+
+COMMANDS = {"seed": seed, "dump": dump, "race": race, "batches": batches}
 
 
 def main() -> None:
