@@ -4,7 +4,7 @@
 import { _, fmt, ngettext } from "../dom.js";
 import { groupAvatar, isBot, userAvatar } from "../shell/format.js";
 import { go } from "../shell/router.js";
-import { Avatar, BotBadge, PanelHeader, confirmDialog, html, toast, useAction, useEffect, useState, useStore } from "../shell/ui.js";
+import { Avatar, BotBadge, PanelHeader, confirmDialog, html, toast, useAction, useEffect, useFieldState, useState, useStore } from "../shell/ui.js";
 import { ChatSearch } from "./message-search.js";
 import { PersonCard } from "./person.js";
 
@@ -155,9 +155,8 @@ function Invite({ store, group, members, onDone }) {
 
 function Notice({ store, group, editable }) {
   const [editing, setEditing] = useState(false);
-  const [text, setText] = useState(group.notice || "");
+  const [text, setText] = useFieldState(group.notice || "");
   const [busy, run] = useAction();
-  useEffect(() => setText(group.notice || ""), [group.notice]);
   const save = (e) => {
     e.preventDefault();
     run(async () => {
@@ -183,9 +182,8 @@ function Notice({ store, group, editable }) {
 }
 
 function GroupSettings({ store, group, members }) {
-  const [name, setName] = useState(group.name);
+  const [name, setName] = useFieldState(group.name);
   const [busy, run] = useAction();
-  useEffect(() => setName(group.name), [group.name]);
   const robotHere = (members || []).some((m) => isBot(m.user));
   const rename = (e) => {
     e.preventDefault();
@@ -231,9 +229,8 @@ function GroupSettings({ store, group, members }) {
 
 function MySettings({ store, group, conv, members }) {
   const mine = (members || []).find((m) => m.user.id === store.me.id);
-  const [alias, setAlias] = useState(mine ? mine.alias : "");
+  const [alias, setAlias] = useFieldState(mine ? mine.alias : "");
   const [busy, run] = useAction();
-  useEffect(() => setAlias(mine ? mine.alias : ""), [mine && mine.alias]);
   const save = (e) => {
     e.preventDefault();
     run(async () => {

@@ -3,7 +3,7 @@
 import { _, fmt } from "../dom.js";
 import { isBot, userAvatar } from "../shell/format.js";
 import { go } from "../shell/router.js";
-import { Avatar, BotBadge, PanelHeader, confirmDialog, html, toast, useAction, useEffect, useState, useStore } from "../shell/ui.js";
+import { Avatar, BotBadge, PanelHeader, confirmDialog, html, toast, useAction, useEffect, useFieldState, useState, useStore } from "../shell/ui.js";
 
 export function PersonScreen({ store, id }) {
   return html`<div class="panel" aria-labelledby="person-title">
@@ -40,9 +40,8 @@ export function PersonCard({ store, id }) {
 
 function PersonActions({ store, card }) {
   const [busy, run] = useAction();
-  const [remark, setRemark] = useState(card.remark || "");
+  const [remark, setRemark] = useFieldState(card.remark || "");
   const [note, setNote] = useState("");
-  useEffect(() => setRemark(card.remark || ""), [card.remark]);
   const conv = store.conversationWith(card.id);
   const name = store.displayName(card);
   const outgoing = (store.requests || []).find((r) => r.status === "pending" && r.to.id === card.id && r.from.id === store.me.id);

@@ -82,6 +82,23 @@ export function confirmDialog(text, { confirm = _("OK"), danger = false } = {}) 
   });
 }
 
+/**
+ * A form field's value: it starts as `value` and follows `value` when that changes (saved
+ * elsewhere, another device), but is never reset to the value it started from. Resetting
+ * in an effect that also ran on mount could wipe what was typed before the effect ran.
+ */
+export function useFieldState(value) {
+  const [state, setState] = useState(value);
+  const last = useRef(value);
+  useEffect(() => {
+    if (last.current !== value) {
+      last.current = value;
+      setState(value);
+    }
+  }, [value]);
+  return [state, setState];
+}
+
 /** Run an async action with a busy flag and a toast for its failure. */
 export function useAction() {
   const [busy, setBusy] = useState(false);
