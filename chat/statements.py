@@ -15,8 +15,8 @@ statements in a transaction of its own) first yields `ALONE`: the writer then ru
 statements gathered before it, so that what was sent first is stored first.
 """
 
-from collections.abc import Generator, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable, Generator, Sequence
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -38,26 +38,26 @@ class _Alone:
 ALONE = _Alone()
 Step = Statement | _Alone
 T = TypeVar("T")
+P = ParamSpec("P")
 Steps = Generator[Step, Any, T]
 
 
 def run_steps(steps: Steps[T]) -> T:
     """Run a service's steps now, each statement as it comes."""
-    outcome: Any = None
-    while True:
-        try:
-            if isinstance(outcome, BaseException):
-                step = steps.throw(outcome)
-            else:
-                step = steps.send(outcome)
-        except StopIteration as done:
-            return done.value
-        outcome = None
-        if isinstance(step, Statement):
-            try:
-                outcome = execute(step)
-            except Exception as exc:
-                outcome = exc
+    ok, value = run_pipelined([steps])[0]
+    if not ok:
+        raise value
+    return value
+
+
+def as_call(steps: Callable[P, Steps[T]]) -> Callable[P, T]:
+    """The plain function that does what `steps` does (`run_steps`)."""
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_steps(steps(*args, **kwargs))
+
+    call.__doc__ = steps.__doc__
+    return call
 
 
 def execute(statement: Statement) -> Sequence[Any] | None:
@@ -106,6 +106,25 @@ def execute_together(statements: Sequence[Statement]) -> list[Sequence[Any] | No
                 cursor.close()
 
 
+def _together(statements: list[Statement]) -> list[Sequence[Any] | None] | None:
+    """The rows of several statements run together; None if there are fewer than two, or
+    if that failed (then nothing of them was kept: they are to be run one by one)."""
+    if len(statements) < 2:
+        return None
+    try:
+        return execute_together(statements)
+    except Exception:
+        return None
+
+
+def _outcome(statement: Statement) -> Any:
+    """A statement's row, or the error it raised."""
+    try:
+        return execute(statement)
+    except Exception as exc:
+        return exc
+
+
 def run_pipelined(jobs: Sequence[Steps[Any]]) -> list[tuple[bool, Any]]:
     """Run several services' steps, their statements together where they allow it.
 
@@ -142,21 +161,9 @@ def run_pipelined(jobs: Sequence[Steps[Any]]) -> list[tuple[bool, Any]]:
         # deadlock; the sort is stable, so one conversation's sends keep their order.
         gathered = sorted(waiting, key=lambda item: item[2].conversation)
         waiting.clear()
-        if len(gathered) > 1:
-            try:
-                rows = execute_together([statement for _, _, statement in gathered])
-            except Exception:  # noqa: S110 - nothing was kept: one by one, below
-                pass
-            else:
-                for (index, steps, _), row in zip(gathered, rows, strict=True):
-                    advance(index, steps, row)
-                return
-        for index, steps, statement in gathered:
-            try:
-                outcome: Any = execute(statement)
-            except Exception as exc:
-                outcome = exc
-            advance(index, steps, outcome)
+        rows = _together([statement for _, _, statement in gathered])
+        for k, (index, steps, statement) in enumerate(gathered):
+            advance(index, steps, rows[k] if rows is not None else _outcome(statement))
 
     for index, steps in enumerate(jobs):
         advance(index, steps, None)

@@ -25,7 +25,7 @@ from accounts.models import User
 from chat import events, hooks, search
 from chat.models import Conversation, ConversationMember, Message
 from chat.serializers import CHANGE_KINDS, message_payload
-from chat.statements import ALONE, Statement, Steps, run_steps
+from chat.statements import ALONE, Statement, Steps, as_call
 from happychat.errors import (
     Busy,
     Conflict,
@@ -261,48 +261,6 @@ def _filter_text(body: str) -> str:
     return text_filter(text=body, field="message")
 
 
-def message_send(
-    *,
-    sender: User,
-    conversation_id: int,
-    client_id: str,
-    kind: str = Message.Kind.TEXT,
-    body: str = "",
-    attachment_id: int | None = None,
-    reply_to: int | None = None,
-    mentions: list[int] | None = None,
-    mention_all: bool = False,
-    data: dict[str, Any] | None = None,
-    forward_of: Message | None = None,
-    origin: str | None = None,
-) -> tuple[Message, bool]:
-    """Store a message with the next seq and publish it after commit.
-
-    Idempotent on (sender, client_id): a retry returns the stored message and False.
-    `reply_to` quotes an earlier message of the conversation. In groups, `mentions` (user
-    ids) and `mention_all` mark whom it concerns; with neither given, "@name" in the text
-    is resolved against the members. `forward_of` (for `messages_forward`, not clients)
-    copies a message the caller may read, attachment included.
-    `origin` is the sending socket's channel name, which gets an `ack` instead.
-    """
-    return run_steps(
-        message_send_steps(
-            sender=sender,
-            conversation_id=conversation_id,
-            client_id=client_id,
-            kind=kind,
-            body=body,
-            attachment_id=attachment_id,
-            reply_to=reply_to,
-            mentions=mentions,
-            mention_all=mention_all,
-            data=data,
-            forward_of=forward_of,
-            origin=origin,
-        )
-    )
-
-
 def message_send_steps(
     *,
     sender: User,
@@ -318,7 +276,16 @@ def message_send_steps(
     forward_of: Message | None = None,
     origin: str | None = None,
 ) -> Steps[tuple[Message, bool]]:
-    """`message_send` as steps (chat/statements.py): the writer runs many at once."""
+    """Store a message with the next seq and publish it after commit (as steps,
+    chat/statements.py: `message_send` runs them at once, the writer many together).
+
+    Idempotent on (sender, client_id): a retry returns the stored message and False.
+    `reply_to` quotes an earlier message of the conversation. In groups, `mentions` (user
+    ids) and `mention_all` mark whom it concerns; with neither given, "@name" in the text
+    is resolved against the members. `forward_of` (for `messages_forward`, not clients)
+    copies a message the caller may read, attachment included.
+    `origin` is the sending socket's channel name, which gets an `ack` instead.
+    """
     if forward_of is not None:
         attachment_id = forward_of.attachment_id
         author = forward_of.sender
@@ -370,6 +337,9 @@ def message_send_steps(
         logger.warning("message_send: storage unavailable: %s", exc)
         raise Busy(retryable=True) from exc
     return message, True
+
+
+message_send = as_call(message_send_steps)
 
 
 class _AlreadyStored(Exception):
