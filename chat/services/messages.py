@@ -657,7 +657,12 @@ def _plain_message(
         "client_id": client_id,
         "created_at": created_at,
     }
-    return _loaded(Message, row, {"conversation": conversation, "sender": sender})
+    return _loaded(Message, row, {"conversation": conversation, "sender": sender, **_NO_RELATED})
+
+
+# A plain message's empty references, cached as such: reading one (message_payload reads
+# the attachment and the quoted message) then costs no descriptor miss.
+_NO_RELATED = {"attachment": None, "target": None, "reply_to": None, "recalled_by": None}
 
 
 def _reply_target(*, conversation_id: int, message_id: int | None) -> Message | None:
