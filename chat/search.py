@@ -14,9 +14,11 @@ Chinese is indexed by that thread right after it loads (the message is read agai
 an edit or recall in between is respected). `manage.py search_reindex` rebuilds the index.
 """
 
+import contextlib
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import close_old_connections, connection, transaction
@@ -164,6 +166,7 @@ def index_add(cursor: Any, *, message_id: int, tokens: str) -> None:
     """Index a new message (the send path: nothing to remove first)."""
     if not tokens:
         return
+    flush_at_commit()
     if connection.vendor == "postgresql":
         cursor.execute(
             "INSERT INTO chat_message_search (message_id, tsv) "
@@ -177,11 +180,62 @@ def index_add(cursor: Any, *, message_id: int, tokens: str) -> None:
 
 
 def index_add_sqlite(raw: Any, *, message_id: int, tokens: str) -> None:
-    """index_add on the sqlite3 connection itself (the SQLite send path's fast lane)."""
-    raw.execute("INSERT INTO chat_message_fts (rowid, tokens) VALUES (?, ?)", (message_id, tokens))
+    """index_add on the sqlite3 connection itself (the SQLite send path's fast lane).
+
+    In a writer batch (`indexed_at_commit`), outside any savepoint, the row waits for the
+    batch's end instead (see there).
+    """
+    rows = getattr(_at_commit, "rows", None)
+    if rows is not None and not connection.savepoint_ids:
+        rows.append((message_id, tokens))
+        return
+    flush_at_commit()
+    raw.execute(_FTS_INSERT, (message_id, tokens))
+
+
+_FTS_INSERT = "INSERT INTO chat_message_fts (rowid, tokens) VALUES (?, ?)"
+_at_commit = threading.local()
+
+
+@contextlib.contextmanager
+def indexed_at_commit() -> Iterator[None]:
+    """Within (a SQLite writer batch's transaction), new messages are indexed together at
+    the end, when the block is left without an error.
+
+    FTS5 writes what it holds to a new segment of its index at every savepoint, and SQLite
+    opens one (a statement journal) for each following statement that checks a foreign key:
+    indexed one by one, a batch of N sends wrote N segments and merged them, ~25 µs a send
+    (bench/README.md, 2026-12-01). Inserted last, they make one segment at the commit. Any
+    other write of the index first inserts what waits, so the index sees every change in
+    the order it was made.
+    """
+    _at_commit.rows = []
+    try:
+        yield
+        flush_at_commit()
+    finally:
+        _at_commit.rows = None
+
+
+def flush_at_commit() -> None:
+    """Insert the rows `indexed_at_commit` holds back, if any (the writer calls it before
+    each write that runs in a savepoint, so that a rollback to it cannot take them)."""
+    rows = getattr(_at_commit, "rows", None)
+    if rows:
+        try:
+            connection.ensure_connection()
+            with connection.wrap_database_errors:
+                connection.connection.executemany(_FTS_INSERT, rows)
+        except BaseException:
+            # The messages they index are not kept without them: the batch is refused.
+            transaction.set_rollback(True)
+            raise
+        finally:
+            rows.clear()
 
 
 def index_delete(cursor: Any, *, message_id: int) -> None:
+    flush_at_commit()
     if connection.vendor == "postgresql":
         cursor.execute("DELETE FROM chat_message_search WHERE message_id = %s", [message_id])
     else:

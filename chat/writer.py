@@ -24,7 +24,7 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections, transaction
 
-from chat import statements
+from chat import search, statements
 from happychat import events
 
 logger = logging.getLogger("happychat.writer")
@@ -260,12 +260,13 @@ def _run_batch(batch: list[_Job]) -> list[tuple[bool, Any]]:
     results: list[tuple[bool, Any]] = []
     connection = connections["default"]
     try:
-        with transaction.atomic():
+        with transaction.atomic(), search.indexed_at_commit():
             for func, kwargs, _ in batch:
                 try:
                     if func in _self_contained:
                         results.append((True, func(**kwargs)))
                     else:
+                        search.flush_at_commit()
                         with transaction.atomic():
                             results.append((True, func(**kwargs)))
                 except Exception as exc:

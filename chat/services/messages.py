@@ -407,6 +407,7 @@ def _store_steps(
             body=body,
             origin=origin,
         )
+    search.flush_at_commit()  # before the savepoint below (chat/search.py)
     with transaction.atomic():
         conversation = authorize_sender(sender=sender, conversation_id=conversation_id)
         attachment = None

@@ -113,3 +113,112 @@ def test_a_send_failing_halfway_loses_the_batch_and_nothing_else(
     assert [ok for ok, _ in results] == [True, True, True]
     assert [seq for seq, _, _ in stored(direct)] == [1, 2, 3, 4]
     assert len(published) == 3
+
+
+def test_a_batch_writes_its_messages_to_the_search_index_at_once(alice, bob, direct, published):
+    from django.db import connection
+
+    run(send(alice, direct, "w0", "warm"))
+    connection.ensure_connection()
+    traced: list[str] = []
+    connection.connection.set_trace_callback(traced.append)
+    try:
+        results = run(
+            *[send((alice, bob)[i % 2], direct, f"t{i}", f"word{i} hi") for i in range(16)]
+        )
+    finally:
+        connection.connection.set_trace_callback(None)
+    assert all(ok for ok, _ in results)
+    # FTS5 writes a segment (its pages, then its structure record) whenever it flushes what
+    # it holds. Inserted one by one between the sends' statements, 16 sends flushed 16
+    # times (49 page writes, 16 merges); inserted at the batch's end, once.
+    writes = [t for t in traced if "chat_message_fts_data'(id, block)" in t]
+    assert len(writes) <= 4, len(writes)
+    assert not [t for t in traced if t.startswith("-- DELETE FROM 'main'.'chat_message_fts_data'")]
+    for i in (0, 7, 15):
+        assert [m.body for m in search(alice, f"word{i}")] == [f"word{i} hi"]
+
+
+def search(user, q: str) -> list[Message]:
+    from chat.selectors import message_search
+
+    return [message for message, _ in message_search(user=user, q=q).hits]
+
+
+def test_a_batch_mixing_sends_and_an_edit_indexes_each_in_order(alice, bob, direct, published):
+    from chat.services.changes import message_edit
+
+    ((ok, (first, _)),) = run(send(alice, direct, "e0", "alpha original"))
+    assert ok
+    loop = asyncio.new_event_loop()
+    try:
+        batch = [
+            (message_send, send(bob, direct, "e1", "bravo"), loop.create_future()),
+            (
+                message_edit,
+                {"user": alice, "message_id": first.pk, "body": "alpha edited"},
+                loop.create_future(),
+            ),
+            (message_send, send(bob, direct, "e2", "charlie"), loop.create_future()),
+        ]
+        results = writer._run_checked_batch(batch)  # type: ignore[arg-type]
+    finally:
+        loop.close()
+    assert [ok for ok, _ in results] == [True, True, True]
+    assert [m.body for m in search(alice, "bravo")] == ["bravo"]
+    assert [m.body for m in search(alice, "charlie")] == ["charlie"]
+    assert [m.pk for m in search(alice, "edited")] == [first.pk]
+    assert search(alice, "original") == []
+
+
+def test_a_search_index_failing_at_the_batch_end_loses_the_batch(
+    alice, bob, direct, published, monkeypatch
+):
+    run(send(alice, direct, "a1", "before"))
+    published.clear()
+    monkeypatch.setattr("chat.search._FTS_INSERT", "INSERT INTO no_such_table VALUES (?, ?)")
+    results = run(send(bob, direct, "b1", "one"), send(alice, direct, "a2", "two"))
+    assert [ok for ok, _ in results] == [False, False]
+    assert all(isinstance(value, OperationalError) for _, value in results)
+    assert stored(direct) == [(1, "a1", "before")]
+    direct.refresh_from_db()
+    assert direct.last_seq == 1
+    assert published == []
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        "happychat.events._group_send", lambda groups, event: published.append((groups, event))
+    )
+    results = run(send(bob, direct, "b1", "one"), send(alice, direct, "a2", "two"))
+    assert [ok for ok, _ in results] == [True, True]
+    assert stored(direct) == [(1, "a1", "before"), (2, "b1", "one"), (3, "a2", "two")]
+    assert [m.body for m in search(bob, "two")] == ["two"]
+
+
+def test_a_write_refused_in_its_savepoint_takes_no_other_send_out_of_the_index(
+    alice, bob, direct, published
+):
+    from django.db import connection
+
+    from chat import search as index
+    from happychat.errors import InvalidInput
+
+    def indexes_then_refuses() -> None:
+        with connection.cursor() as cursor:
+            index.index_add(cursor, message_id=10**9, tokens="zulu")
+        raise InvalidInput("refused after writing")
+
+    loop = asyncio.new_event_loop()
+    try:
+        batch = [
+            (message_send, send(alice, direct, "s1", "yankee"), loop.create_future()),
+            (indexes_then_refuses, {}, loop.create_future()),
+            (message_send, send(bob, direct, "s2", "xray"), loop.create_future()),
+        ]
+        results = writer._run_checked_batch(batch)  # type: ignore[arg-type]
+    finally:
+        loop.close()
+    assert [ok for ok, _ in results] == [True, False, True]
+    # The first send's index row was written before the refused write's savepoint.
+    assert [m.body for m in search(alice, "yankee")] == ["yankee"]
+    assert [m.body for m in search(alice, "xray")] == ["xray"]
+    assert search(alice, "zulu") == []
