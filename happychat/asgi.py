@@ -14,9 +14,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from chat import flow  # noqa: E402
 from happychat.routing import websocket_urlpatterns  # noqa: E402
 
-# Under daphne (whose server module is loaded before the application), bound what each
-# socket may hold: backpressure on its reading, slow readers closed (chat/flow.py). Not in
-# other processes: importing daphne.server would install its Twisted reactor there.
+# Bound what each daphne socket may hold: backpressure on its reading, slow readers closed
+# (chat/flow.py). daphne.server is loaded in every process that sets Django up (daphne is
+# an installed app and its AppConfig imports it), tests included, so this patches daphne's
+# classes there too; the check only keeps a process that never loaded it from installing
+# Twisted's reactor here by importing it.
 if "daphne.server" in sys.modules:
     flow.install()
 
