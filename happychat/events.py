@@ -46,7 +46,8 @@ def encode(frame: dict[str, Any]) -> str:
 
     Compact UTF-8 JSON, anything else as str(). orjson writes what json.dumps(frame,
     ensure_ascii=False, separators=(",", ":"), default=str) writes, ten times faster; what
-    it refuses (an integer beyond 64 bits, a key that is not a string) goes to json.
+    it refuses (an integer beyond 64 bits, a key that is not a string, a lone surrogate)
+    goes to json.
     """
     try:
         return orjson.dumps(frame, default=str, option=_AS_JSON_DOES).decode()

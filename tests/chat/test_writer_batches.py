@@ -28,9 +28,14 @@ def published(monkeypatch):
 
 def run(*jobs: dict[str, Any]) -> list[tuple[bool, Any]]:
     """One batch of message_send calls, as the writer thread runs it."""
+    return run_writes(*((message_send, kwargs) for kwargs in jobs))
+
+
+def run_writes(*writes: tuple[Any, dict[str, Any]]) -> list[tuple[bool, Any]]:
+    """One batch of (service, kwargs), as the writer thread runs it."""
     loop = asyncio.new_event_loop()
     try:
-        batch = [(message_send, kwargs, loop.create_future()) for kwargs in jobs]
+        batch = [(func, kwargs, loop.create_future()) for func, kwargs in writes]
         return writer._run_checked_batch(batch)  # type: ignore[arg-type]
     finally:
         loop.close()
@@ -150,20 +155,11 @@ def test_a_batch_mixing_sends_and_an_edit_indexes_each_in_order(alice, bob, dire
 
     ((ok, (first, _)),) = run(send(alice, direct, "e0", "alpha original"))
     assert ok
-    loop = asyncio.new_event_loop()
-    try:
-        batch = [
-            (message_send, send(bob, direct, "e1", "bravo"), loop.create_future()),
-            (
-                message_edit,
-                {"user": alice, "message_id": first.pk, "body": "alpha edited"},
-                loop.create_future(),
-            ),
-            (message_send, send(bob, direct, "e2", "charlie"), loop.create_future()),
-        ]
-        results = writer._run_checked_batch(batch)  # type: ignore[arg-type]
-    finally:
-        loop.close()
+    results = run_writes(
+        (message_send, send(bob, direct, "e1", "bravo")),
+        (message_edit, {"user": alice, "message_id": first.pk, "body": "alpha edited"}),
+        (message_send, send(bob, direct, "e2", "charlie")),
+    )
     assert [ok for ok, _ in results] == [True, True, True]
     assert [m.body for m in search(alice, "bravo")] == ["bravo"]
     assert [m.body for m in search(alice, "charlie")] == ["charlie"]
@@ -207,16 +203,11 @@ def test_a_write_refused_in_its_savepoint_takes_no_other_send_out_of_the_index(
             index.index_add(cursor, message_id=10**9, tokens="zulu")
         raise InvalidInput("refused after writing")
 
-    loop = asyncio.new_event_loop()
-    try:
-        batch = [
-            (message_send, send(alice, direct, "s1", "yankee"), loop.create_future()),
-            (indexes_then_refuses, {}, loop.create_future()),
-            (message_send, send(bob, direct, "s2", "xray"), loop.create_future()),
-        ]
-        results = writer._run_checked_batch(batch)  # type: ignore[arg-type]
-    finally:
-        loop.close()
+    results = run_writes(
+        (message_send, send(alice, direct, "s1", "yankee")),
+        (indexes_then_refuses, {}),
+        (message_send, send(bob, direct, "s2", "xray")),
+    )
     assert [ok for ok, _ in results] == [True, False, True]
     # The first send's index row was written before the refused write's savepoint.
     assert [m.body for m in search(alice, "yankee")] == ["yankee"]

@@ -117,6 +117,17 @@ def dump(req: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _stored(client_id: str, message: Any, created: bool, **extra: Any) -> dict[str, Any]:
+    """What `race` and `batches` report of one stored send."""
+    return {
+        "client_id": client_id,
+        **extra,
+        "id": message.pk,
+        "seq": message.seq,
+        "created": created,
+    }
+
+
 def race(req: dict[str, Any]) -> dict[str, Any]:
     """Call `message_send` from many threads at once (each its own DB connection)."""
     from django.db import connection
@@ -165,15 +176,7 @@ def race(req: dict[str, Any]) -> dict[str, Any]:
                 else:
                     raise RuntimeError(f"{client_id} never stored")
                 with lock:
-                    results.append(
-                        {
-                            "client_id": client_id,
-                            "sender": user.username,
-                            "id": message.pk,
-                            "seq": message.seq,
-                            "created": created,
-                        }
-                    )
+                    results.append(_stored(client_id, message, created, sender=user.username))
         except Exception as exc:
             with lock:
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -246,14 +249,7 @@ def batches(req: dict[str, Any]) -> dict[str, Any]:
                             errors.append(f"{type(value).__name__}: {value}")
                             continue
                         message, created = value
-                        results.append(
-                            {
-                                "client_id": kwargs["client_id"],
-                                "id": message.pk,
-                                "seq": message.seq,
-                                "created": created,
-                            }
-                        )
+                        results.append(_stored(kwargs["client_id"], message, created))
         except Exception as exc:
             with lock:
                 errors.append(f"{type(exc).__name__}: {exc}")
