@@ -5,9 +5,9 @@ is written as a generator, "its steps": it checks what it can without the databa
 yields the `Statement` it needs run and receives its row (or the database error, raised
 at the yield), and returns its result. Called on its own (`run_steps`), the statement runs
 at once, as a plain function call would. The writer (chat/writer.py) instead takes the
-statements of a whole batch and runs them with `run_pipelined`: sent together in
-psycopg's pipeline mode and committed together, one round trip and one commit for the
-batch instead of one of each per send. On PostgreSQL the commit per send cost as much
+statements of a whole batch and runs them with `run_pipelined`: sent together on
+libpq's pipeline (chat/pgpipeline.py) and committed together, one round trip and one
+commit for the batch instead of one of each per send. On PostgreSQL the commit per send cost as much
 CPU as the statement itself (`bench/sendpath.py --postgres`).
 
 A step that must do its own work with the database (the general send path, several
@@ -74,36 +74,16 @@ def execute(statement: Statement) -> Sequence[Any] | None:
 def execute_together(statements: Sequence[Statement]) -> list[Sequence[Any] | None]:
     """Run statements in one round trip and one transaction, in order; their first rows.
 
-    Outside a transaction block (the writer's connection), the pipeline's statements up to
-    its one Sync are PostgreSQL's implicit transaction: they commit together, and if one
-    fails none of them is kept (the error is raised: run them again one by one).
+    On the writer's connection (outside a transaction block) they are sent together on
+    libpq's pipeline (chat/pgpipeline.py) and commit together; if one fails none of them
+    is kept and the error is raised (run them again one by one).
     """
-    import psycopg
+    from chat import pgpipeline
 
     connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
-    raw = connection.connection
-    sql = statements[0].sql
     with connection.wrap_database_errors:
-        if all(statement.sql == sql for statement in statements):
-            # One query converted once, each set of parameters dumped into it.
-            with psycopg.Cursor(raw) as cursor:
-                cursor.executemany(sql, [s.params for s in statements], returning=True)
-                rows = [cursor.fetchone()]
-                while cursor.nextset():
-                    rows.append(cursor.fetchone())
-            return rows
-        cursors: list[psycopg.Cursor[Any]] = []
-        try:
-            with raw.pipeline():
-                for statement in statements:
-                    cursor = psycopg.Cursor(raw)
-                    cursors.append(cursor)
-                    cursor.execute(statement.sql, statement.params, prepare=True)
-            return [cursor.fetchone() for cursor in cursors]
-        finally:
-            for cursor in cursors:
-                cursor.close()
+        return pgpipeline.run(connection.connection, [(s.sql, s.params) for s in statements])
 
 
 def _together(statements: list[Statement]) -> list[Sequence[Any] | None] | None:

@@ -222,7 +222,8 @@ def batches(req: dict[str, Any]) -> dict[str, Any]:
             return run_together(batch)
         except Exception as exc:
             with lock:
-                failed.append(getattr(exc.__cause__, "sqlstate", None) or type(exc).__name__)
+                state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+                failed.append(state or type(exc).__name__)
             raise
 
     statements.execute_together = counted  # type: ignore[assignment]
