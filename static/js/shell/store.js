@@ -13,6 +13,16 @@ import { systemText } from "./format.js";
 // The kinds people send: what counts as unread and may be replied to, forwarded, reacted to.
 export const CONTENT_KINDS = new Set(["text", "image", "file"]);
 
+/**
+ * Unread messages once read up to `seq`, without asking the server: at most the seqs left
+ * (some may be change entries or system lines, which are not unread) and at most what the
+ * server counted for an earlier cursor.
+ */
+export function unreadAfter(conv, seq) {
+  const left = Math.max(0, (conv.last_seq || 0) - seq);
+  return conv.unread == null ? left : Math.min(conv.unread, left);
+}
+
 export class Store extends Emitter {
   constructor({ client, api, me }) {
     super();
@@ -223,7 +233,7 @@ export class Store extends Emitter {
     // A read this page sent may not be in the snapshot yet: never move the cursor back.
     if (known && (known.last_read_seq || 0) > (conv.last_read_seq || 0)) {
       merged.last_read_seq = known.last_read_seq;
-      merged.unread = Math.max(0, (merged.last_seq || 0) - merged.last_read_seq);
+      merged.unread = unreadAfter(merged, merged.last_read_seq);
     }
     this.conversations.set(conv.id, merged);
     this.client.setCursor(conv.id, conv.last_seq || 0);
@@ -504,7 +514,10 @@ export class Store extends Emitter {
       if (seq >= (conv.last_read_seq || 0)) {
         conv.last_read_seq = seq;
         if (!conv.mentionSeq || seq >= conv.mentionSeq) conv.mentioned = false;
-        conv.unread = Math.max(0, (conv.last_seq || 0) - seq);
+        conv.unread = unreadAfter(conv, seq);
+        // Only the server knows how many of the seqs left are messages (not recalls,
+        // edits, reactions or system lines): ask it when any are left.
+        if (conv.unread) this.reloadConversationsSoon();
         this.changed("conversations");
       }
       return;
