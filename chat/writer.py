@@ -2,9 +2,10 @@
 
 Writes (send, read) go to writer threads (`_Lane`): a single one on SQLite, where writers
 queue on one lock anyway and more threads would only add busy-wait sleeps; on PostgreSQL
-CHAT_DB_WRITERS threads, each serving one lane of conversations (conversation id modulo
-the lanes), so senders to different conversations commit in parallel while the writes
-of one conversation stay in order in this process. Reads (sync) use the default pool.
+CHAT_DB_WRITERS threads (one by default), each serving one lane of conversations
+(conversation id modulo the lanes), so that with several, senders to different
+conversations commit in parallel; the writes of one conversation stay in order in this
+process either way. Reads (sync) use the default pool.
 
 On SQLite the writer never checkpoints the WAL itself (a checkpoint fsyncs the database
 and would stall every send queued behind it): a thread of its own does, once a second,

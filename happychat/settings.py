@@ -356,9 +356,11 @@ CHAT_READ_BURST = env.float("CHAT_READ_BURST", default=30.0)
 # Socket writes (sends, reads) waiting in one process before new ones get `busy`.
 CHAT_MAX_PENDING_WRITES = env.int("CHAT_MAX_PENDING_WRITES", default=2000)
 # Threads committing socket writes on PostgreSQL (SQLite always uses one), each serving one
-# lane of conversations (chat/writer.py). A send is one round trip there, so two overlap
-# the wait; more contend with the event loop for the GIL: scale out with processes.
-CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=2)
+# lane of conversations (chat/writer.py). One thread sends what is queued as one pipelined
+# batch, which keeps up with what the process's event loop can take; a second one competed
+# with it for the GIL and spread latencies (scale-out pairs p99 108-118 ms with two, 87-99
+# with one, at the same throughput: bench/README.md). Scale out with processes.
+CHAT_DB_WRITERS = env.int("CHAT_DB_WRITERS", default=1)
 # How long after sending a sender may recall (seconds), and edit a text message.
 CHAT_RECALL_SECONDS = env.int("CHAT_RECALL_SECONDS", default=120)
 CHAT_EDIT_SECONDS = env.int("CHAT_EDIT_SECONDS", default=86400)

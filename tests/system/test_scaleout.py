@@ -29,7 +29,8 @@ async def test_two_daphnes_deliver_each_others_direct_and_group_messages(scaleou
         friends=[["amy", "bo"]],
         groups=[{"name": "both", "owner": "amy", "members": ["bo", "cy"]}],
     )
-    one, two = site.daphne(), site.daphne()
+    # One with the default single writer thread, one with two lanes of conversations.
+    one, two = site.daphne(), site.daphne(CHAT_DB_WRITERS="2")
     tok = {name: u["token"] for name, u in world["users"].items()}
     direct, group = world["direct"]["amy:bo"], world["groups"]["both"]["conversation"]
 
@@ -77,7 +78,8 @@ async def test_two_daphnes_deliver_each_others_direct_and_group_messages(scaleou
 async def test_presence_is_shared_between_daphnes(scaleout_site: Site):
     site = scaleout_site
     world = site.seed(users=["pia", "quin"], friends=[["pia", "quin"]])
-    one, two = site.daphne(), site.daphne()
+    # One with the default single writer thread, one with two lanes of conversations.
+    one, two = site.daphne(), site.daphne(CHAT_DB_WRITERS="2")
     quin_id = world["users"]["quin"]["id"]
     pia = await WS.open(one.ws_url, world["users"]["pia"]["token"])
     try:
