@@ -113,7 +113,7 @@ def main() -> None:
 
     other = connections.create_connection("default")
     with other.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        cursor.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])  # waits for it
     other.close()
     report["terminated"] = _outcome(lambda: batch((INSERT_SQL, {"v": 12}), (INSERT_SQL, {"v": 13})))
     report["closed_after_terminated"] = connection.connection is None or bool(
