@@ -130,6 +130,8 @@ def run(raw: Any, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[Sequ
             if result.status == pq.ExecStatus.TUPLES_OK:
                 transformer.set_pgresult(result)
                 rows.append(transformer.load_row(0, tuple) if result.ntuples else None)
+            elif result.status == pq.ExecStatus.COMMAND_OK:  # a statement without rows
+                rows.append(None)
             else:
                 if _sqlstate(result) == _UNKNOWN_PREPARED:
                     prepared.discard(query.text)  # deallocated behind our back

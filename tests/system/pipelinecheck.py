@@ -21,6 +21,7 @@ ROW_SQL = (
 )
 NONE_SQL = "SELECT 1 WHERE %(n)s::bigint < 0"
 INSERT_SQL = "INSERT INTO pipeline_check (v) VALUES (%(v)s::int) RETURNING v"
+PLAIN_INSERT_SQL = "INSERT INTO pipeline_check (v) VALUES (%(v)s::int)"
 
 
 def _outcome(run: Any) -> Any:
@@ -79,6 +80,10 @@ def main() -> None:
     )
     report["prepared_after_second"] = ours()
     report["committed"] = _outcome(lambda: batch((INSERT_SQL, {"v": 1}), (INSERT_SQL, {"v": 2})))
+    # A statement without rows (no RETURNING) keeps its place in the answer.
+    report["without_rows"] = _outcome(
+        lambda: batch((PLAIN_INSERT_SQL, {"v": 20}), (INSERT_SQL, {"v": 21}))
+    )
     # A failing statement undoes the whole batch: 3 is not kept although it came first.
     report["duplicate"] = _outcome(lambda: batch((INSERT_SQL, {"v": 3}), (INSERT_SQL, {"v": 1})))
     report["values_after_duplicate"] = values()

@@ -33,13 +33,14 @@ def test_a_pipelined_batch_commits_together_or_not_at_all(pg_env: dict[str, str]
     assert report["prepared_after_first"] == ["happychat_0", "happychat_1"]
     assert report["prepared_after_second"] == report["prepared_after_first"]
     assert report["committed"] == {"rows": [[1], [2]]}
+    assert report["without_rows"] == {"rows": [None, [21]]}
     # One failing statement undoes the batch (3 and 4 are not kept though they came
     # first); the error carries PostgreSQL's SQLSTATE so the writer can run them one by one.
     assert report["duplicate"] == {"error": "BatchFailed", "sqlstate": "23505"}
     assert report["out_of_range"] == {"error": "BatchFailed", "sqlstate": "22003"}
     # A value psycopg refuses is refused before anything is sent.
     assert report["nul"] == {"error": "DataError", "sqlstate": None}
-    assert report["values_after_refusals"] == [1, 2]
+    assert report["values_after_refusals"] == [1, 2, 20, 21]
     # Statements deallocated behind its back fail one batch; the next prepares them again.
     assert report["deallocated"] == {"error": "BatchFailed", "sqlstate": "26000"}
     assert report["after_deallocated"] == {"rows": [[8], [9]]}
@@ -50,4 +51,4 @@ def test_a_pipelined_batch_commits_together_or_not_at_all(pg_env: dict[str, str]
     assert report["terminated"] == {"error": "OperationalError", "sqlstate": None}
     assert report["closed_after_terminated"] is True
     assert report["after_reconnect"] == {"rows": [[14], [15]]}
-    assert report["values_at_end"] == [1, 2, 8, 9, 14, 15]
+    assert report["values_at_end"] == [1, 2, 8, 9, 14, 15, 20, 21]
