@@ -128,9 +128,11 @@ def test_register_activate_login_edit_profile_and_upload_avatar(
     assert text["used"] in page.locator("main").inner_text()
     shot(7, "link-used")
 
-    # 8. Log out from the header.
-    page.click("[data-testid=logout]")
-    page.wait_for_load_state("networkidle")
+    # 8. Log out from the header. The page submits the form only after it has dropped this
+    # device's push subscription (static/js/pwa.js, up to 1.5 s): wait for that navigation,
+    # not for the network to go quiet (a goto racing it was aborted: CI at b9afd5b).
+    with page.expect_navigation(timeout=15000):
+        page.click("[data-testid=logout]")
     page.goto(f"{live_server.url}/profile/")
     page.wait_for_url("**/accounts/login/**")
     assert page.locator("h1").inner_text() == text["login"]
