@@ -170,23 +170,25 @@ def _flush(pgconn: Any) -> None:
             pgconn.consume_input()
 
 
-def _next(pgconn: Any) -> Any:
-    """The next result, waiting for the socket (GIL released) while libpq has none whole."""
+def _get_result(pgconn: Any) -> Any:
+    """libpq's next result (or None), waiting for the socket (GIL released) meanwhile."""
     while pgconn.is_busy():
         _wait(pgconn, select.POLLIN)
         pgconn.consume_input()
-    result = pgconn.get_result()
-    if result is None:  # pragma: no cover - libpq ends each query's results with one None
+    return pgconn.get_result()
+
+
+def _next(pgconn: Any) -> Any:
+    """The next result; libpq ends each query's results with one None, read by `_end_of`."""
+    result = _get_result(pgconn)
+    if result is None:  # pragma: no cover - libpq
         raise BatchFailed("A statement's result is missing.", None)
     return result
 
 
 def _end_of(pgconn: Any) -> None:
     """Read the None that ends a query's results in pipeline mode."""
-    while pgconn.is_busy():
-        _wait(pgconn, select.POLLIN)
-        pgconn.consume_input()
-    if pgconn.get_result() is not None:  # pragma: no cover - one result per statement
+    if _get_result(pgconn) is not None:  # pragma: no cover - one result per statement
         raise BatchFailed("A statement returned more than one result.", None)
 
 

@@ -7,8 +7,8 @@ at the yield), and returns its result. Called on its own (`run_steps`), the stat
 at once, as a plain function call would. The writer (chat/writer.py) instead takes the
 statements of a whole batch and runs them with `run_pipelined`: sent together on
 libpq's pipeline (chat/pgpipeline.py) and committed together, one round trip and one
-commit for the batch instead of one of each per send. On PostgreSQL the commit per send cost as much
-CPU as the statement itself (`bench/sendpath.py --postgres`).
+commit for the batch instead of one of each per send. On PostgreSQL the commit per send
+cost as much CPU as the statement itself (`bench/sendpath.py --postgres`).
 
 A step that must do its own work with the database (the general send path, several
 statements in a transaction of its own) first yields `ALONE`: the writer then runs the
@@ -51,13 +51,17 @@ def run_steps(steps: Steps[T]) -> T:
     outcome: Any = None
     while True:
         try:
-            if isinstance(outcome, BaseException):
-                step = steps.throw(outcome)
-            else:
-                step = steps.send(outcome)
+            step = _resume(steps, outcome)
         except StopIteration as done:
             return done.value
         outcome = _outcome(step) if isinstance(step, Statement) else None
+
+
+def _resume(steps: Steps[Any], outcome: Any) -> Step:
+    """Hand a job its statement's row (or throw it the error) and take its next step."""
+    if isinstance(outcome, BaseException):
+        return steps.throw(outcome)
+    return steps.send(outcome)
 
 
 def as_call(steps: Callable[P, Steps[T]]) -> Callable[P, T]:
@@ -130,10 +134,7 @@ def run_pipelined(jobs: Sequence[Steps[Any]]) -> list[tuple[bool, Any]]:
         # Drive one job until it needs a statement run, or ends.
         while True:
             try:
-                if isinstance(outcome, BaseException):
-                    step = steps.throw(outcome)
-                else:
-                    step = steps.send(outcome)
+                step = _resume(steps, outcome)
             except StopIteration as done:
                 results[index] = (True, done.value)
                 return

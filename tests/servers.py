@@ -298,3 +298,21 @@ class Postgres:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def node_suite(suite: str, **env: str) -> str:
+    """Run tests/js/<suite> under `node --test` (env: the suite's own variables) and return
+    its report; fail the calling test unless every test in it passed."""
+    result = subprocess.run(
+        ["node", "--test", "--test-concurrency=1", str(ROOT / "tests" / "js" / suite)],
+        cwd=ROOT,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    report = result.stdout[-6000:] + result.stderr[-3000:]
+    assert result.returncode == 0, report
+    assert "# fail 0" in result.stdout, report
+    return result.stdout

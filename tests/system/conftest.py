@@ -44,10 +44,11 @@ def base_env(workdir: Path, **extra: str) -> dict[str, str]:
     )
 
 
-def dbtool(env: dict[str, str], command: str, request: dict[str, Any]) -> Any:
-    """Run tests/system/dbtool.py against the database in `env` and return its answer."""
+def report(module: str, env: dict[str, str], *args: str, request: Any = None) -> Any:
+    """Run `python -m module args…` with `env` (a JSON request on stdin) and return the JSON
+    it prints; its stderr if it fails."""
     done = subprocess.run(
-        [PYTHON, "-m", "tests.system.dbtool", command],
+        [PYTHON, "-m", module, *args],
         cwd=ROOT,
         env=env,
         input=json.dumps(request),
@@ -57,8 +58,13 @@ def dbtool(env: dict[str, str], command: str, request: dict[str, Any]) -> Any:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"dbtool {command} failed:\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout)
+
+
+def dbtool(env: dict[str, str], command: str, request: dict[str, Any]) -> Any:
+    """Run tests/system/dbtool.py against the database in `env` and return its answer."""
+    return report("tests.system.dbtool", env, command, request=request)
 
 
 class Site:

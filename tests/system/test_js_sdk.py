@@ -9,7 +9,6 @@ mini-program's pages.
 
 import json
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,11 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, free_port, node_suite
 from tests.system.conftest import Site
 from tests.wechat_stub import APP_ID, APP_SECRET, fake_wechat
-
-NODE_SUITES = ROOT / "tests" / "js"
 
 
 def control_server(site: Site, port: int) -> ThreadingHTTPServer:
@@ -99,22 +96,7 @@ def js_site(sqlite_site: Site) -> Iterator[tuple[Site, dict]]:
 
 
 def run_node(config: dict, suite: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        ["node", "--test", "--test-concurrency=1", str(NODE_SUITES / suite)],
-        cwd=ROOT,
-        env={
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HC_CONFIG": json.dumps(config),
-            "HC_TMP": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    report = result.stdout[-6000:] + result.stderr[-3000:]
-    assert result.returncode == 0, report
-    assert "# fail 0" in result.stdout, report
+    node_suite(suite, HC_CONFIG=json.dumps(config), HC_TMP=str(tmp_path))
 
 
 def test_wechat_adapter_against_daphne(js_site, tmp_path):

@@ -5,26 +5,13 @@ at all, and every way it can fail leaving the connection usable or closed, never
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-from tests.servers import PYTHON, ROOT
+from tests.system.conftest import report as run_report
 
 AT = "2026-12-01 09:30:15.123456+00:00"
 
 
 def test_a_pipelined_batch_commits_together_or_not_at_all(pg_env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [PYTHON, "-m", "tests.system.pipelinecheck"],
-        cwd=ROOT,
-        env=pg_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    report = json.loads(done.stdout)
+    report = run_report("tests.system.pipelinecheck", pg_env)
     text = "你好 😀 \u2028 'quoted' \\ back"
     # Rows come back typed as psycopg types them; a statement without a row gives None.
     assert report["typed"] == {"rows": [[42, text, True, AT, 82], None, [-1, "", False, AT, -4]]}

@@ -5,15 +5,13 @@ multi-statement path hold on both."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.servers import PYTHON, ROOT
 from tests.system.conftest import base_env
+from tests.system.conftest import report as run_report
 
 # What a send must update besides the row: the unique (conversation, seq) and (sender,
 # client_id) indexes, and the references most messages leave empty only where set.
@@ -38,17 +36,7 @@ def db_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
 
 
 def test_the_fast_send_lane_keeps_every_rule(db_env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [PYTHON, "-m", "tests.system.sendcheck"],
-        cwd=ROOT,
-        env=db_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    report = json.loads(done.stdout)
+    report = run_report("tests.system.sendcheck", db_env)
     assert report["vendor"] in ("postgresql", "sqlite")
     first = report["first"]
     assert (first["seq"], first["created"], first["body"]) == (1, True, "first words")
